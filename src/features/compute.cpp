@@ -1,0 +1,244 @@
+#include "features/compute.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "features/nearest.hpp"
+#include "util/error.hpp"
+
+namespace lidarmill::features {
+namespace {
+
+constexpr double no_data = std::numeric_limits<double>::quiet_NaN();
+// Below this largest eigenvalue (m^2, i.e. a spread of ~1 micrometre) the neighbourhood
+// is a single location: its shape features are meaningless.
+constexpr double degenerate_eigenvalue = 1e-12;
+
+using FeatureValues = std::array<double, feature_count>;
+
+double& slot(FeatureValues& values, Feature feature) {
+    return values[static_cast<std::size_t>(feature)];
+}
+
+struct Needs {
+    bool eigen = false, density = false, radius_count = false, ground = false;
+
+    explicit Needs(std::span<const Feature> features) {
+        for (const Feature f : features) {
+            eigen |= is_eigen_based(f);
+            density |= f == Feature::density;
+            radius_count |= f == Feature::points_in_radius;
+            ground |= f == Feature::height_above_ground || f == Feature::wall_score ||
+                      f == Feature::roof_score;
+        }
+    }
+};
+
+void validate(const PointCloudView& cloud, std::span<const std::uint32_t> query,
+              std::span<const Feature> features, const NeighbourhoodParams& params,
+              const GroundModel* ground, std::span<const std::span<float>> out) {
+    const std::size_t n = cloud.size();
+    if (cloud.y.size() != n || cloud.z.size() != n ||
+        (!cloud.point_ids.empty() && cloud.point_ids.size() != n)) {
+        throw util::UsageError("point cloud arrays differ in length");
+    }
+    if (n >= std::numeric_limits<std::uint32_t>::max()) {
+        throw util::UsageError("too many points for one feature computation");
+    }
+    if (params.k < 1 || !(params.max_radius > 0) || !(params.radius > 0)) {
+        throw util::UsageError("k, max_radius and radius must be positive");
+    }
+    if (out.size() != features.size()) {
+        throw util::UsageError("one output array per feature is required");
+    }
+    for (const auto& column : out) {
+        if (column.size() != query.size()) {
+            throw util::UsageError("each output array must hold one value per query point");
+        }
+    }
+    for (const std::uint32_t index : query) {
+        if (index >= n) {
+            throw util::UsageError("query index " + std::to_string(index) + " out of range");
+        }
+    }
+    if (Needs(features).ground && ground == nullptr) {
+        throw util::UsageError("height_above_ground needs a ground model");
+    }
+}
+
+struct Centroid {
+    double x = 0, y = 0, z = 0;
+};
+
+// Eigen-based features of one neighbourhood (listed in the catalogue as eigen-based),
+// written into `values`; left NaN when the neighbourhood is degenerate.
+void shape_features(const PointCloudView& cloud, std::uint32_t point,
+                    std::span<const detail::Neighbour> neighbours, FeatureValues& values) {
+    if (neighbours.size() < 3) return;
+    const double count = static_cast<double>(neighbours.size());
+    Centroid c;
+    for (const auto& nb : neighbours) {
+        c.x += cloud.x[nb.index];
+        c.y += cloud.y[nb.index];
+        c.z += cloud.z[nb.index];
+    }
+    c.x /= count;
+    c.y /= count;
+    c.z /= count;
+    double xx = 0, xy = 0, xz = 0, yy = 0, yz = 0, zz = 0;
+    for (const auto& nb : neighbours) {
+        const double dx = cloud.x[nb.index] - c.x;
+        const double dy = cloud.y[nb.index] - c.y;
+        const double dz = cloud.z[nb.index] - c.z;
+        xx += dx * dx;
+        xy += dx * dy;
+        xz += dx * dz;
+        yy += dy * dy;
+        yz += dy * dz;
+        zz += dz * dz;
+    }
+    Eigen::Matrix3d covariance;
+    covariance << xx, xy, xz, xy, yy, yz, xz, yz, zz;
+    covariance /= count;
+
+    Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> solver;
+    solver.computeDirect(covariance);
+    // Eigen sorts ascending; rounding can leave tiny negative values.
+    const double l1 = std::max(solver.eigenvalues()(2), 0.0);
+    const double l2 = std::max(solver.eigenvalues()(1), 0.0);
+    const double l3 = std::max(solver.eigenvalues()(0), 0.0);
+    if (!(l1 > degenerate_eigenvalue)) return;
+    Eigen::Vector3d normal = solver.eigenvectors().col(0);
+    // Upward normal; the exact-zero cases only need to be decided the same way every time.
+    if (normal.z() < 0 || (normal.z() == 0 && (normal.y() < 0 || (normal.y() == 0 && normal.x() < 0)))) {
+        normal = -normal;
+    }
+
+    const double sum = l1 + l2 + l3;
+    slot(values, Feature::normal_x) = normal.x();
+    slot(values, Feature::normal_y) = normal.y();
+    slot(values, Feature::normal_z) = normal.z();
+    slot(values, Feature::curvature) = l3 / sum;
+    slot(values, Feature::linearity) = (l1 - l2) / l1;
+    slot(values, Feature::planarity) = (l2 - l3) / l1;
+    slot(values, Feature::sphericity) = l3 / l1;
+    slot(values, Feature::anisotropy) = (l1 - l3) / l1;
+    slot(values, Feature::omnivariance) = std::cbrt(l1 * l2 * l3);
+    double entropy = 0;
+    for (const double l : {l1, l2, l3}) {
+        const double share = l / sum;
+        if (share > 0) entropy -= share * std::log(share);
+    }
+    slot(values, Feature::eigenentropy) = entropy;
+    slot(values, Feature::eigenvalue_1) = l1;
+    slot(values, Feature::eigenvalue_2) = l2;
+    slot(values, Feature::eigenvalue_3) = l3;
+    slot(values, Feature::eigenvalue_sum) = sum;
+    slot(values, Feature::verticality) = 1.0 - std::abs(normal.z());
+    slot(values, Feature::roughness) =
+        std::abs((cloud.x[point] - c.x) * normal.x() + (cloud.y[point] - c.y) * normal.y() +
+                 (cloud.z[point] - c.z) * normal.z());
+}
+
+double density_of(std::span<const detail::Neighbour> neighbours) {
+    const double r = std::sqrt(neighbours.back().squared_distance);
+    if (!(r > 0)) return no_data;
+    return static_cast<double>(neighbours.size()) / (4.0 / 3.0 * std::numbers::pi * r * r * r);
+}
+
+// Height-gated scores; NaN when either the shape or the height is unknown.
+void building_scores(FeatureValues& values) {
+    const double hag = slot(values, Feature::height_above_ground);
+    const double planarity = slot(values, Feature::planarity);
+    const double verticality = slot(values, Feature::verticality);
+    slot(values, Feature::wall_score) =
+        planarity * verticality * std::clamp((hag - 1.5) / 5.0, 0.0, 1.0);
+    slot(values, Feature::roof_score) =
+        planarity * (1.0 - verticality) * std::clamp((hag - 2.0) / 8.0, 0.0, 1.0);
+    if (std::isnan(hag)) {
+        slot(values, Feature::wall_score) = no_data;
+        slot(values, Feature::roof_score) = no_data;
+    }
+}
+
+class PointFeatures {
+public:
+    PointFeatures(const PointCloudView& cloud, const detail::CloudTree& tree,
+                  std::span<const Feature> features, const NeighbourhoodParams& params,
+                  const GroundModel* ground)
+        : cloud_(cloud),
+          tree_(tree),
+          needs_(features),
+          max_squared_radius_(params.max_radius * params.max_radius),
+          squared_radius_(params.radius * params.radius),
+          ground_(ground) {}
+
+    // `storage` holds k neighbours; reused from point to point so nothing is allocated.
+    void compute(std::uint32_t point, std::span<detail::Neighbour> storage,
+                 FeatureValues& values) const {
+        values.fill(no_data);
+        const std::array<double, 3> position{cloud_.x[point], cloud_.y[point], cloud_.z[point]};
+        if (needs_.eigen || needs_.density) {
+            detail::OrderedKnnResult knn(cloud_, storage, max_squared_radius_);
+            tree_.findNeighbors(knn, position.data(), nanoflann::SearchParams());
+            const auto neighbours = knn.neighbours();
+            if (needs_.eigen) shape_features(cloud_, point, neighbours, values);
+            if (needs_.density) slot(values, Feature::density) = density_of(neighbours);
+        }
+        if (needs_.radius_count) {
+            detail::CountWithinResult within(squared_radius_);
+            tree_.findNeighbors(within, position.data(), nanoflann::SearchParams());
+            // The point itself is in the cloud and always counted.
+            slot(values, Feature::points_in_radius) = static_cast<double>(within.count() - 1);
+        }
+        if (needs_.ground) {
+            slot(values, Feature::height_above_ground) =
+                position[2] - ground_->height_at(position[0], position[1]);
+            building_scores(values);
+        }
+    }
+
+private:
+    const PointCloudView& cloud_;
+    const detail::CloudTree& tree_;
+    Needs needs_;
+    double max_squared_radius_, squared_radius_;
+    const GroundModel* ground_;
+};
+
+}  // namespace
+
+void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t> query,
+                      std::span<const Feature> features, const NeighbourhoodParams& params,
+                      const GroundModel* ground, std::span<const std::span<float>> out) {
+    validate(cloud, query, features, params, ground, out);
+    if (query.empty() || features.empty()) return;
+
+    const detail::CloudAdaptor adaptor{&cloud};
+    detail::CloudTree tree(3, adaptor, nanoflann::KDTreeSingleIndexAdaptorParams(10));
+    const PointFeatures point_features(cloud, tree, features, params, ground);
+    const auto k = static_cast<std::size_t>(params.k);
+
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, query.size(), 1024),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+        std::vector<detail::Neighbour> storage(k);
+        FeatureValues values;
+        for (std::size_t i = range.begin(); i != range.end(); ++i) {
+            point_features.compute(query[i], storage, values);
+            for (std::size_t f = 0; f < features.size(); ++f) {
+                out[f][i] = static_cast<float>(values[static_cast<std::size_t>(features[f])]);
+            }
+        }
+    });
+}
+
+}  // namespace lidarmill::features

@@ -1,0 +1,32 @@
+#pragma once
+// Per-point geometric features from k-nearest-neighbour neighbourhoods (the I/O-free core
+// of `lidarmill enrich`). Definitions: see docs in features.md / the Python reference
+// tests/reference/features_ref.py, which implements them independently.
+#include <cstdint>
+#include <span>
+
+#include "features/feature.hpp"
+#include "features/ground_model.hpp"
+#include "features/point_cloud.hpp"
+
+namespace lidarmill::features {
+
+struct NeighbourhoodParams {
+    int k = 20;               // neighbours, the point itself included
+    double max_radius = 5.0;  // metres; farther neighbours are dropped
+    double radius = 2.0;      // metres, for points_in_radius (3D, distance <= radius)
+};
+
+// Computes `features` for the points whose indices are in `query`, using neighbours among
+// all points of `cloud`, and writes out[f][i] for features[f] and query point i.
+// No-data (degenerate neighbourhood, no ground within reach) is written as NaN.
+// Results are deterministic: independent of the thread count, of the order of the
+// points in `cloud`, and of points farther than max_radius (resp. radius), provided
+// cloud.point_ids identifies points stably. `ground` may be null only if
+// height_above_ground, wall_score and roof_score are not requested.
+// Throws util::UsageError on inconsistent sizes or parameters.
+void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t> query,
+                      std::span<const Feature> features, const NeighbourhoodParams& params,
+                      const GroundModel* ground, std::span<const std::span<float>> out);
+
+}  // namespace lidarmill::features

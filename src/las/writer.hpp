@@ -1,0 +1,81 @@
+#pragma once
+// Writing LAS files: header statistics recomputed from the records, VLR/EVLR
+// pass-through, output under a temporary name until finish(). Compressed point data is
+// encoded by a RecordWriter the caller supplies (laz::create_writer does).
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "las/header.hpp"
+#include "las/record_stream.hpp"
+#include "las/vlr.hpp"
+#include "util/file.hpp"
+
+namespace lidarmill::las {
+
+struct WriterConfig {
+    // Template: version, point format, record length, scale, offset, ids, GUID, global
+    // encoding, system identifier, software, dates. Counts, bounds, offsets and sizes
+    // are recomputed.
+    Header header;
+    std::vector<Vlr> vlrs;  // LASzip VLRs are dropped; the encoder adds its own
+    std::vector<std::uint8_t> bytes_after_vlrs;
+    std::vector<Vlr> evlrs;  // LAS 1.4; earlier versions get them as VLRs when they fit
+};
+
+using RecordWriterFactory =
+    std::function<std::unique_ptr<RecordWriter>(util::File& out, const Header& header)>;
+
+// Running statistics of written records: bounds and counts by return.
+struct PointStats {
+    std::uint64_t count = 0;
+    std::array<std::int32_t, 3> min{};
+    std::array<std::int32_t, 3> max{};
+    std::array<std::uint64_t, 15> by_return{};
+
+    void add(std::span<const std::uint8_t> records, std::uint16_t record_length, bool extended);
+    void merge(const PointStats& other);
+};
+
+// Fills counts, bounds and the LAS 1.4 legacy fields of `header` from `stats`.
+void apply_stats(Header& header, const PointStats& stats);
+
+class Writer {
+public:
+    Writer(const std::filesystem::path& path, WriterConfig config,
+           const RecordWriterFactory& encoder = {});
+    ~Writer();
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+
+    const Header& header() const { return header_; }
+    void write(std::span<const std::uint8_t> records);
+    void end_chunk();
+    // Completes the file and renames it to its final path. Without finish() nothing
+    // appears under the final path.
+    void finish();
+    std::uint64_t points_written() const { return stats_.count; }
+    std::vector<std::string> warnings;
+
+private:
+    void write_vlrs();
+
+    WriterConfig config_;
+    Header header_;
+    util::AtomicOutputFile output_;
+    std::unique_ptr<RecordWriter> records_;
+    PointStats stats_;
+    bool finished_ = false;
+};
+
+// Deep-copies the parts of a header that describe a dataset (ids, GUID, encoding,
+// texts, dates, scale, offset) into a fresh header of the given version and format.
+Header derive_header(const Header& source, std::uint8_t version_minor, std::uint8_t point_format,
+                     std::uint16_t record_length);
+
+}  // namespace lidarmill::las

@@ -1,0 +1,145 @@
+#include "laz/arithmetic.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "util/error.hpp"
+
+namespace lidarmill::laz {
+
+using namespace coder_limits;
+
+ArithmeticModel::ArithmeticModel(std::uint32_t symbols, bool compress)
+    : symbols_(symbols), last_symbol_(symbols - 1), compress_(compress) {
+    if (symbols < 2 || symbols > kMaxSymbols) {
+        throw std::invalid_argument("ArithmeticModel: unsupported symbol count " +
+                                    std::to_string(symbols));
+    }
+    std::size_t table_entries = 0;
+    if (!compress_ && symbols_ > 16) {
+        std::uint32_t table_bits = 3;
+        while (symbols_ > (1u << (table_bits + 2))) ++table_bits;
+        table_size_ = 1u << table_bits;
+        table_shift_ = kSymbolLengthShift - table_bits;
+        table_entries = table_size_ + 2;  // update() writes up to index table_size_ + 1
+    }
+    storage_ = std::make_unique<std::uint32_t[]>(2 * std::size_t{symbols_} + table_entries);
+    distribution_ = storage_.get();
+    symbol_count_ = distribution_ + symbols_;
+    decoder_table_ = table_entries ? symbol_count_ + symbols_ : nullptr;
+    init();
+}
+
+void ArithmeticModel::init() {
+    total_count_ = 0;
+    update_cycle_ = symbols_;
+    for (std::uint32_t k = 0; k < symbols_; ++k) symbol_count_[k] = 1;
+    update();
+    symbols_until_update_ = update_cycle_ = (symbols_ + 6) >> 1;
+}
+
+void ArithmeticModel::update() {
+    // Halving the counts keeps the model adaptive and the products within 32 bits.
+    if ((total_count_ += update_cycle_) > kSymbolMaxCount) {
+        total_count_ = 0;
+        for (std::uint32_t n = 0; n < symbols_; ++n) {
+            total_count_ += (symbol_count_[n] = (symbol_count_[n] + 1) >> 1);
+        }
+    }
+    const std::uint32_t scale = 0x80000000u / total_count_;
+    std::uint32_t sum = 0;
+    if (decoder_table_ == nullptr) {
+        for (std::uint32_t k = 0; k < symbols_; ++k) {
+            distribution_[k] = (scale * sum) >> (31 - kSymbolLengthShift);
+            sum += symbol_count_[k];
+        }
+    } else {
+        std::uint32_t s = 0;
+        for (std::uint32_t k = 0; k < symbols_; ++k) {
+            distribution_[k] = (scale * sum) >> (31 - kSymbolLengthShift);
+            sum += symbol_count_[k];
+            const std::uint32_t w = distribution_[k] >> table_shift_;
+            while (s < w) decoder_table_[++s] = k - 1;
+        }
+        decoder_table_[0] = 0;
+        while (s <= table_size_) decoder_table_[++s] = symbols_ - 1;
+    }
+    update_cycle_ = (5 * update_cycle_) >> 2;
+    const std::uint32_t max_cycle = (symbols_ + 6) << 3;
+    if (update_cycle_ > max_cycle) update_cycle_ = max_cycle;
+    symbols_until_update_ = update_cycle_;
+}
+
+void BitModel::update() {
+    if ((bit_count_ += update_cycle_) > kBitMaxCount) {
+        bit_count_ = (bit_count_ + 1) >> 1;
+        bit_0_count_ = (bit_0_count_ + 1) >> 1;
+        if (bit_0_count_ == bit_count_) ++bit_count_;
+    }
+    const std::uint32_t scale = 0x80000000u / bit_count_;
+    bit_0_prob_ = (bit_0_count_ * scale) >> (31 - kBitLengthShift);
+    update_cycle_ = (5 * update_cycle_) >> 2;
+    if (update_cycle_ > 64) update_cycle_ = 64;
+    bits_until_update_ = update_cycle_;
+}
+
+void ArithmeticDecoder::init(std::span<const std::uint8_t> bytes) {
+    begin_ = bytes.data();
+    next_ = begin_;
+    end_ = begin_ + bytes.size();
+    length_ = kMaxLength;
+    value_ = 0;
+    for (int i = 0; i < 4; ++i) value_ = (value_ << 8) | next_byte();
+}
+
+void ArithmeticDecoder::throw_ended() {
+    throw util::InputError("", "compressed data ended early");
+}
+
+void ArithmeticDecoder::throw_corrupt() {
+    throw util::InputError("", "corrupt compressed data");
+}
+
+void ArithmeticEncoder::reset() {
+    out_.clear();
+    base_ = 0;
+    length_ = kMaxLength;
+}
+
+std::vector<std::uint8_t> ArithmeticEncoder::take_bytes() {
+    std::vector<std::uint8_t> taken = std::move(out_);
+    reset();
+    return taken;
+}
+
+void ArithmeticEncoder::propagate_carry() {
+    // The carry ripples back through bytes already emitted; 0xFF bytes wrap to 0.
+    for (auto it = out_.rbegin(); it != out_.rend(); ++it) {
+        if (*it != 0xFFu) {
+            ++*it;
+            return;
+        }
+        *it = 0;
+    }
+}
+
+void ArithmeticEncoder::done() {
+    const std::uint32_t old_base = base_;
+    bool another_byte = true;
+    if (length_ > 2 * kMinLength) {
+        base_ += kMinLength;
+        length_ = kMinLength >> 1;
+    } else {
+        base_ += kMinLength >> 1;
+        length_ = kMinLength >> 9;
+        another_byte = false;
+    }
+    if (old_base > base_) propagate_carry();
+    renormalize();
+    // Padding that matches the decoder's look-ahead, as LASzip writes it.
+    out_.push_back(0);
+    out_.push_back(0);
+    if (another_byte) out_.push_back(0);
+}
+
+}  // namespace lidarmill::laz

@@ -1,0 +1,114 @@
+// BYTE14 (versions 2-4): the extra bytes of formats 6-10, one layer per byte, each byte
+// coded as its difference (mod 256) to the channel's last value. Bit-compatible with
+// LASzip's *_BYTE14_v3/v4.
+#include <algorithm>
+#include <cstring>
+
+#include "laz/layered_items.hpp"
+
+namespace lidarmill::laz::layered {
+
+Byte14Context::Byte14Context(std::size_t count, bool compress) : last(count, 0) {
+    models.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) models.emplace_back(256, compress);
+}
+
+void Byte14Context::init(const std::uint8_t* seed) {
+    for (auto& m : models) m.init();
+    std::memcpy(last.data(), seed, last.size());
+    unused = false;
+}
+
+// ------------------------------------------------------------------------ decoder
+
+Byte14Decoder::Byte14Decoder(std::size_t count, Revision revision)
+    : count_(count), revision_(revision), dec_(count), has_layer_(count, 0) {}
+
+Byte14Context& Byte14Decoder::context(std::uint32_t channel) {
+    auto& slot = contexts_[channel];
+    if (!slot) slot = std::make_unique<Byte14Context>(count_, false);
+    return *slot;
+}
+
+void Byte14Decoder::init(LayerBytes layers, const std::uint8_t* first, std::uint32_t context_index) {
+    for (std::size_t i = 0; i < count_; ++i) {
+        has_layer_[i] = layers[i].empty() ? 0 : 1;
+        if (has_layer_[i]) dec_[i].init(layers[i]);
+    }
+    for (auto& c : contexts_)
+        if (c) c->unused = true;
+    current_ = context_index;
+    context(current_).init(first);
+}
+
+void Byte14Decoder::decode(std::uint8_t* item, std::uint32_t context_index) {
+    std::uint8_t* last = contexts_[current_]->last.data();
+    if (current_ != context_index) {
+        current_ = context_index;
+        Byte14Context& next = context(context_index);
+        if (next.unused) {
+            next.init(last);
+            last = next.last.data();
+        } else if (revision_ == Revision::v4) {
+            last = next.last.data();
+        }
+    }
+    Byte14Context& c = *contexts_[current_];
+    for (std::size_t i = 0; i < count_; ++i) {
+        if (has_layer_[i]) last[i] = static_cast<std::uint8_t>(last[i] + dec_[i].decode_symbol(c.models[i]));
+        item[i] = last[i];
+    }
+}
+
+// ------------------------------------------------------------------------ encoder
+
+Byte14Encoder::Byte14Encoder(std::size_t count, Revision revision)
+    : count_(count), revision_(revision), enc_(count), changed_(count, 0) {}
+
+Byte14Context& Byte14Encoder::context(std::uint32_t channel) {
+    auto& slot = contexts_[channel];
+    if (!slot) slot = std::make_unique<Byte14Context>(count_, true);
+    return *slot;
+}
+
+void Byte14Encoder::init(const std::uint8_t* first, std::uint32_t context_index) {
+    for (auto& e : enc_) e.reset();
+    std::fill(changed_.begin(), changed_.end(), 0);
+    for (auto& c : contexts_)
+        if (c) c->unused = true;
+    current_ = context_index;
+    context(current_).init(first);
+}
+
+void Byte14Encoder::encode(const std::uint8_t* item, std::uint32_t context_index) {
+    std::uint8_t* last = contexts_[current_]->last.data();
+    if (current_ != context_index) {
+        current_ = context_index;
+        Byte14Context& next = context(context_index);
+        if (next.unused) {
+            next.init(last);
+            last = next.last.data();
+        } else if (revision_ == Revision::v4) {
+            last = next.last.data();
+        }
+    }
+    Byte14Context& c = *contexts_[current_];
+    for (std::size_t i = 0; i < count_; ++i) {
+        enc_[i].encode_symbol(c.models[i], static_cast<std::uint8_t>(item[i] - last[i]));
+        if (item[i] != last[i]) {
+            changed_[i] = 1;
+            last[i] = item[i];
+        }
+    }
+}
+
+void Byte14Encoder::done() {
+    for (auto& e : enc_) e.done();
+}
+
+std::span<const std::uint8_t> Byte14Encoder::layer(std::size_t i) const {
+    if (!changed_[i]) return {};
+    return enc_[i].bytes();
+}
+
+}  // namespace lidarmill::laz::layered

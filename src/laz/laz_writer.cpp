@@ -1,0 +1,165 @@
+#include "laz/laz_writer.hpp"
+
+#include <fmt/format.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/info.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <stdexcept>
+
+#include "laz/arithmetic.hpp"
+#include "laz/chunk_codec.hpp"
+#include "laz/integer_compressor.hpp"
+#include "util/bytes.hpp"
+#include "util/error.hpp"
+
+namespace lidarmill::laz {
+
+std::vector<std::uint8_t> encode_chunk_table(std::span<const std::uint64_t> chunk_bytes,
+                                             std::span<const std::uint64_t> chunk_points,
+                                             bool variable) {
+    std::vector<std::uint8_t> table(8);
+    util::store_le<std::uint32_t>(table.data(), 0);  // table version
+    util::store_le<std::uint32_t>(table.data() + 4, static_cast<std::uint32_t>(chunk_bytes.size()));
+    if (chunk_bytes.empty()) return table;
+    ArithmeticEncoder enc;
+    IntegerCompressor ic(32, 2);
+    ic.init_compressor();
+    for (std::size_t i = 0; i < chunk_bytes.size(); ++i) {
+        // Each entry is predicted from the previous one, as LASzip does.
+        if (variable) {
+            ic.compress(enc, i ? static_cast<std::int32_t>(chunk_points[i - 1]) : 0,
+                        static_cast<std::int32_t>(chunk_points[i]), 0);
+        }
+        ic.compress(enc, i ? static_cast<std::int32_t>(chunk_bytes[i - 1]) : 0,
+                    static_cast<std::int32_t>(chunk_bytes[i]), 1);
+    }
+    enc.done();
+    table.insert(table.end(), enc.bytes().begin(), enc.bytes().end());
+    return table;
+}
+
+namespace {
+
+class LazRecordWriter final : public las::RecordWriter {
+public:
+    LazRecordWriter(util::File& out, std::uint8_t point_format, std::uint16_t record_length,
+                    std::uint32_t chunk_size, unsigned threads)
+        : out_(out),
+          point_format_(point_format),
+          record_length_(record_length),
+          vlr_(LaszipVlr::for_point_format(point_format, record_length, chunk_size)) {
+        if (chunk_size == 0) throw util::UsageError("LAZ chunk size must be at least 1");
+        const unsigned resolved =
+            threads == 0 ? static_cast<unsigned>(tbb::info::default_concurrency()) : threads;
+        batch_limit_ = resolved > 1 ? 2 * resolved : 1;
+        if (resolved > 1) arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(resolved));
+        // Fails early (before any byte is written) for what we cannot encode.
+        make_chunk_encoder(vlr_, point_format_, record_length_);
+    }
+
+    std::optional<las::Vlr> encoding_vlr() const override { return vlr_.to_vlr(); }
+
+    void write(std::span<const std::uint8_t> records) override {
+        if (records.size() % record_length_ != 0) {
+            throw std::invalid_argument(fmt::format("{} bytes are not whole records of {} bytes",
+                                                    records.size(), record_length_));
+        }
+        start();
+        while (!records.empty()) {
+            std::size_t take = records.size();
+            if (!vlr_.variable_chunks()) {
+                const std::size_t room = (vlr_.chunk_size - pending_points()) * record_length_;
+                take = std::min(take, room);
+            }
+            pending_.insert(pending_.end(), records.begin(), records.begin() + static_cast<long>(take));
+            records = records.subspan(take);
+            if (!vlr_.variable_chunks() && pending_points() == vlr_.chunk_size) close_chunk();
+        }
+    }
+
+    void end_chunk() override {
+        if (vlr_.variable_chunks() && !pending_.empty()) close_chunk();
+    }
+
+    void finish() override {
+        start();
+        if (!pending_.empty()) close_chunk();
+        encode_batch();
+        const std::uint64_t table_offset = out_.tell();
+        out_.write(encode_chunk_table(chunk_bytes_, chunk_points_, vlr_.variable_chunks()));
+        const std::uint64_t end = out_.tell();
+        std::uint8_t pointer[8];
+        util::store_le<std::int64_t>(pointer, static_cast<std::int64_t>(table_offset));
+        out_.seek(start_);
+        out_.write(pointer);
+        out_.seek(end);
+    }
+
+private:
+    std::size_t pending_points() const { return pending_.size() / record_length_; }
+
+    // The chunk-table pointer goes first; patched in finish().
+    void start() {
+        if (started_) return;
+        started_ = true;
+        start_ = out_.tell();
+        const std::uint8_t placeholder[8] = {};
+        out_.write(placeholder);
+    }
+
+    void close_chunk() {
+        batch_.push_back(std::move(pending_));
+        pending_ = {};
+        if (batch_.size() >= batch_limit_) encode_batch();
+    }
+
+    // Encodes the collected chunks (in parallel when allowed) and writes them in order.
+    void encode_batch() {
+        if (batch_.empty()) return;
+        std::vector<std::vector<std::uint8_t>> encoded(batch_.size());
+        auto encode_one = [&](std::size_t i) {
+            auto& encoder = encoders_.local();
+            if (!encoder) encoder = make_chunk_encoder(vlr_, point_format_, record_length_);
+            encoded[i] = encoder->encode(batch_[i], batch_[i].size() / record_length_);
+        };
+        if (arena_ && batch_.size() > 1) {
+            arena_->execute([&] {
+                tbb::parallel_for(std::size_t{0}, batch_.size(), encode_one);
+            });
+        } else {
+            for (std::size_t i = 0; i < batch_.size(); ++i) encode_one(i);
+        }
+        for (std::size_t i = 0; i < batch_.size(); ++i) {
+            out_.write(encoded[i]);
+            chunk_bytes_.push_back(encoded[i].size());
+            chunk_points_.push_back(batch_[i].size() / record_length_);
+        }
+        batch_.clear();
+    }
+
+    util::File& out_;
+    std::uint8_t point_format_;
+    std::uint16_t record_length_;
+    LaszipVlr vlr_;
+    bool started_ = false;
+    std::uint64_t start_ = 0;
+    std::vector<std::uint8_t> pending_;
+    std::vector<std::vector<std::uint8_t>> batch_;
+    std::size_t batch_limit_ = 1;
+    std::unique_ptr<tbb::task_arena> arena_;
+    tbb::enumerable_thread_specific<std::unique_ptr<ChunkEncoder>> encoders_;
+    std::vector<std::uint64_t> chunk_bytes_;
+    std::vector<std::uint64_t> chunk_points_;
+};
+
+}  // namespace
+
+std::unique_ptr<las::RecordWriter> make_laz_record_writer(util::File& out, std::uint8_t point_format,
+                                                          std::uint16_t record_length,
+                                                          std::uint32_t chunk_size, unsigned threads) {
+    return std::make_unique<LazRecordWriter>(out, point_format, record_length, chunk_size, threads);
+}
+
+}  // namespace lidarmill::laz

@@ -1,0 +1,66 @@
+#pragma once
+// Thin RAII wrappers over stdio files with errors that name the file, and an output
+// file that appears under its final name only when complete.
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace lidarmill::util {
+
+class File {
+public:
+    enum class Mode { read, write };
+    File() = default;
+    File(const std::filesystem::path& path, Mode mode);
+
+    const std::string& path() const { return path_; }
+    std::uint64_t size() const;  // current size on disk
+    std::uint64_t tell() const;
+    void seek(std::uint64_t offset);
+    // Reads exactly out.size() bytes at the current position; throws InputError
+    // ("unexpected end of file ...") when the file is shorter.
+    void read_exact(std::span<std::uint8_t> out, const char* what = "data");
+    // Reads up to out.size() bytes; returns the count read.
+    std::size_t read_some(std::span<std::uint8_t> out);
+    // Reads exactly out.size() bytes at `offset` without moving the position of
+    // other readers (pread); safe from several threads.
+    void pread_exact(std::uint64_t offset, std::span<std::uint8_t> out, const char* what = "data") const;
+    void write(std::span<const std::uint8_t> bytes);
+    void flush();
+    std::FILE* get() const { return handle_.get(); }
+    bool is_open() const { return static_cast<bool>(handle_); }
+    void close();
+
+private:
+    struct Closer {
+        void operator()(std::FILE* f) const { std::fclose(f); }
+    };
+    std::unique_ptr<std::FILE, Closer> handle_;
+    std::string path_;
+};
+
+// Writes to "<dir>/.<name>.tmp-<pid>-<n>" and renames to the final path on commit().
+// Destroyed without commit(), it removes the temporary file: no half-written output.
+class AtomicOutputFile {
+public:
+    explicit AtomicOutputFile(const std::filesystem::path& final_path);
+    ~AtomicOutputFile();
+    AtomicOutputFile(const AtomicOutputFile&) = delete;
+    AtomicOutputFile& operator=(const AtomicOutputFile&) = delete;
+
+    File& file() { return file_; }
+    const std::filesystem::path& final_path() const { return final_path_; }
+    const std::filesystem::path& temp_path() const { return temp_path_; }
+    void commit();
+
+private:
+    std::filesystem::path final_path_;
+    std::filesystem::path temp_path_;
+    File file_;
+    bool committed_ = false;
+};
+
+}  // namespace lidarmill::util

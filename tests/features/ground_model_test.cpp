@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "features/ground_model.hpp"
+#include "util/error.hpp"
+
+namespace lidarmill::features {
+namespace {
+
+double slope(double x, double y) { return 0.1 * x - 0.05 * y + 50.0; }
+
+// Four ground points per 1 m cell, placed symmetrically about the cell centre, so that the
+// cell mean is the plane's value at the centre and bilinear reading is exact for a plane.
+GroundModelBuilder sloped_ground(const XyExtent& extent, double hole_x0 = 0, double hole_x1 = 0) {
+    GroundModelBuilder builder(extent);
+    for (double cy = extent.min_y - 0.5; cy < extent.max_y + 1; cy += 1) {
+        for (double cx = extent.min_x - 0.5; cx < extent.max_x + 1; cx += 1) {
+            if (cx > hole_x0 && cx < hole_x1 && cy > hole_x0 && cy < hole_x1) continue;
+            for (const double dx : {-0.25, 0.25}) {
+                for (const double dy : {-0.25, 0.25}) {
+                    builder.add(cx + dx, cy + dy, slope(cx + dx, cy + dy));
+                }
+            }
+        }
+    }
+    return builder;
+}
+
+TEST(GroundModel, ReproducesASlopedPlaneExactly) {
+    const XyExtent extent{0, 0, 40, 30};
+    const auto builder = sloped_ground(extent);
+    EXPECT_EQ(builder.ignored_count(), 0u);
+    const GroundModel ground = builder.build();
+    for (double y = 0; y <= 30; y += 0.37) {
+        for (double x = 0; x <= 40; x += 0.41) {
+            ASSERT_NEAR(ground.height_at(x, y), slope(x, y), 1e-9) << x << ", " << y;
+        }
+    }
+}
+
+TEST(GroundModel, FillsHolesFromTheSurroundingGround) {
+    // A 12 m building footprint without ground: the fill follows the slope, not a constant.
+    const GroundModel ground = sloped_ground({0, 0, 40, 40}, 14, 26).build();
+    double worst = 0;
+    for (double y = 14; y <= 26; y += 0.5) {
+        for (double x = 14; x <= 26; x += 0.5) {
+            const double h = ground.height_at(x, y);
+            ASSERT_FALSE(std::isnan(h));
+            worst = std::max(worst, std::abs(h - slope(x, y)));
+        }
+    }
+    EXPECT_LT(worst, 0.3);
+    EXPECT_GT(ground.height_at(25, 20) - ground.height_at(15, 20), 0.5);  // slope 0.1 kept
+}
+
+TEST(GroundModel, NoGroundWithinReachIsNoData) {
+    GroundParams params;
+    params.fill_reach = 10;
+    GroundModelBuilder builder({0, 0, 100, 10}, params);
+    for (double x = 0; x < 5; x += 0.5) builder.add(x, 5, 3.0);
+    const GroundModel ground = builder.build();
+    EXPECT_NEAR(ground.height_at(2, 5), 3.0, 1e-12);
+    EXPECT_NEAR(ground.height_at(12, 5), 3.0, 1e-12);
+    EXPECT_TRUE(std::isnan(ground.height_at(30, 5)));
+    EXPECT_TRUE(std::isnan(ground.height_at(95, 5)));
+    EXPECT_TRUE(std::isnan(GroundModel().height_at(0, 0)));
+    EXPECT_TRUE(std::isnan(GroundModelBuilder({0, 0, 10, 10}).build().height_at(5, 5)));
+}
+
+TEST(GroundModel, IgnoresPointsOutsideTheExtentAndRejectsBadGrids) {
+    GroundModelBuilder builder({0, 0, 10, 10});
+    builder.add(10.5, 10.5, 1.0);  // inside the one-cell margin
+    builder.add(-5, 5, 1.0);
+    builder.add(5, 5, std::nan(""));
+    EXPECT_EQ(builder.added_count(), 1u);
+    EXPECT_EQ(builder.ignored_count(), 2u);
+    EXPECT_THROW(GroundModelBuilder({0, 0, 10, 10}, {.cell_size = 0}), util::UsageError);
+    EXPECT_THROW(GroundModelBuilder({0, 0, 1e6, 1e6}, {.cell_size = 0.01}), util::UsageError);
+}
+
+}  // namespace
+}  // namespace lidarmill::features
