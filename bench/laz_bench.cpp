@@ -18,7 +18,9 @@ namespace {
 
 using namespace lidarmill;
 
-std::filesystem::path data_dir() { return LIDARMILL_SHARED_DATA; }
+std::filesystem::path data_dir() {
+    return LIDARMILL_SHARED_DATA;
+}
 
 // Just enough of the LAS header to find the point data and the LASzip VLR.
 struct LazInput {
@@ -44,9 +46,13 @@ LazInput parse_laz(const std::filesystem::path& path) {
     std::size_t at = header_size;
     for (std::uint32_t i = 0; i < vlr_count && at + 54 <= head.size(); ++i) {
         const auto length = util::load_le<std::uint16_t>(p + at + 20);
-        if (util::load_fixed_string(p + at + 2, 16) == "laszip encoded" && at + 54 + length <= head.size()) {
-            result.data = {util::load_le<std::uint32_t>(p + 96), std::filesystem::file_size(path), count,
-                           static_cast<std::uint8_t>(p[104] & 0x3F), util::load_le<std::uint16_t>(p + 105),
+        if (util::load_fixed_string(p + at + 2, 16) == "laszip encoded" &&
+            at + 54 + length <= head.size()) {
+            result.data = {util::load_le<std::uint32_t>(p + 96),
+                           std::filesystem::file_size(path),
+                           count,
+                           static_cast<std::uint8_t>(p[104] & 0x3F),
+                           util::load_le<std::uint16_t>(p + 105),
                            laz::LaszipVlr::parse(std::span(p + at + 54, length), path.string())};
             result.ok = true;
         }
@@ -61,7 +67,8 @@ std::vector<std::uint8_t> decode_all(const std::filesystem::path& path, const La
     auto reader = laz::make_laz_record_reader(file, input.data, threads);
     std::vector<std::uint8_t> records(input.data.point_count * input.data.record_length);
     std::size_t got = 0;
-    while (std::size_t n = reader->read(std::span(records).subspan(got * input.data.record_length))) got += n;
+    while (std::size_t n = reader->read(std::span(records).subspan(got * input.data.record_length)))
+        got += n;
     records.resize(got * input.data.record_length);
     return records;
 }
@@ -84,7 +91,8 @@ void BM_LazDecode(benchmark::State& state, const std::string& name) {
         points += records.size() / input.data.record_length;
         benchmark::DoNotOptimize(records.data());
     }
-    state.counters["points/s"] = benchmark::Counter(static_cast<double>(points), benchmark::Counter::kIsRate);
+    state.counters["points/s"] =
+        benchmark::Counter(static_cast<double>(points), benchmark::Counter::kIsRate);
 }
 
 void BM_LazEncode(benchmark::State& state, const std::string& name) {
@@ -104,25 +112,42 @@ void BM_LazEncode(benchmark::State& state, const std::string& name) {
     std::uint64_t points = 0;
     for (auto _ : state) {
         util::File out(out_path, util::File::Mode::write);
-        auto writer = laz::make_laz_record_writer(out, input.data.point_format, input.data.record_length,
-                                                  laz::kDefaultChunkSize, threads);
+        auto writer =
+            laz::make_laz_record_writer(out, input.data.point_format, input.data.record_length,
+                                        laz::kDefaultChunkSize, threads);
         writer->write(records);
         writer->finish();
         points += records.size() / input.data.record_length;
     }
     std::filesystem::remove(out_path);
-    state.counters["points/s"] = benchmark::Counter(static_cast<double>(points), benchmark::Counter::kIsRate);
+    state.counters["points/s"] =
+        benchmark::Counter(static_cast<double>(points), benchmark::Counter::kIsRate);
 }
 
 BENCHMARK_CAPTURE(BM_LazDecode, lonestar4_2m, std::string("bench/lonestar4_2m.laz"))
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_LazDecode, real7_2m, std::string("bench/real7_2m.laz"))
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_LazDecode, legacy_lone_star_pf1, std::string("legacy/lone-star.laz"))
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_LazEncode, lonestar4_2m, std::string("bench/lonestar4_2m.laz"))
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_LazEncode, legacy_lone_star_pf1, std::string("legacy/lone-star.laz"))
-    ->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

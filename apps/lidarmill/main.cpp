@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     CLI::App app{"lidarmill: fast, memory-bounded LAS/LAZ/COPC processing", "lidarmill"};
     app.footer(kExitCodes);
     app.require_subcommand(1);
+    app.fallthrough();  // -v / -q also after the subcommand
     app.set_version_flag("--version", "lidarmill 0.1.0");
     int verbosity = 0;
     bool quiet = false;
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
         return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
     }
     lidarmill::util::init_logging(quiet ? -1 : verbosity);
+    lidarmill::app::quiet_mode = quiet;
     try {
         for (auto& [sub, run] : commands) {
             if (sub->parsed()) return run();

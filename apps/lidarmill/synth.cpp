@@ -71,8 +71,7 @@ Command register_synth(CLI::App& app) {
                                          {std::nullopt, a->chunk_size, a->threads});
         std::unique_ptr<synth::TruthWriter> truth;
         if (a->truth) truth = std::make_unique<synth::TruthWriter>(a->output + ".truth");
-        const auto style = a->progress.empty() ? util::default_progress_style()
-                                               : util::parse_progress_style(a->progress);
+        const auto style = progress_style(a->progress);
         util::Progress progress("synth", layout.point_count, style);
         const auto start = std::chrono::steady_clock::now();
         synth::generate(a->params, [&](std::span<const std::uint8_t> records,

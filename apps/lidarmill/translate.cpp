@@ -55,8 +55,7 @@ Command register_translate(CLI::App& app) {
             for (std::string name; std::getline(names, name, ',');) o.drop_extra.push_back(name);
         }
         o.threads = a->threads;
-        const auto style = a->progress.empty() ? util::default_progress_style()
-                                               : util::parse_progress_style(a->progress);
+        const auto style = progress_style(a->progress);
         util::Progress progress("translate", 0, style);
         o.on_progress = [&progress](std::uint64_t done, std::uint64_t total) {
             progress.set_total(total);

@@ -2,6 +2,7 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
 
 #include <Eigen/Eigenvalues>
 #include <algorithm>
@@ -12,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "features/nearest.hpp"
+#include "features/grid_index.hpp"
 #include "util/error.hpp"
 
 namespace lidarmill::features {
@@ -22,6 +23,9 @@ constexpr double no_data = std::numeric_limits<double>::quiet_NaN();
 // Below this largest eigenvalue (m^2, i.e. a spread of ~1 micrometre) the neighbourhood
 // is a single location: its shape features are meaningless.
 constexpr double degenerate_eigenvalue = 1e-12;
+
+// Grid cells sized for about this many points: the k nearest then lie in ~9 cells.
+double points_per_cell(int k) { return std::max(4.0, k / 2.5); }
 
 using FeatureValues = std::array<double, feature_count>;
 
@@ -54,6 +58,11 @@ void validate(const PointCloudView& cloud, std::span<const std::uint32_t> query,
     if (n >= std::numeric_limits<std::uint32_t>::max()) {
         throw util::UsageError("too many points for one feature computation");
     }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(cloud.x[i]) || !std::isfinite(cloud.y[i]) || !std::isfinite(cloud.z[i])) {
+            throw util::UsageError("point " + std::to_string(i) + " has a non-finite coordinate");
+        }
+    }
     if (params.k < 1 || !(params.max_radius > 0) || !(params.radius > 0)) {
         throw util::UsageError("k, max_radius and radius must be positive");
     }
@@ -81,24 +90,24 @@ struct Centroid {
 
 // Eigen-based features of one neighbourhood (listed in the catalogue as eigen-based),
 // written into `values`; left NaN when the neighbourhood is degenerate.
-void shape_features(const PointCloudView& cloud, std::uint32_t point,
+void shape_features(std::span<const detail::PackedPoint> points, const detail::PackedPoint& point,
                     std::span<const detail::Neighbour> neighbours, FeatureValues& values) {
     if (neighbours.size() < 3) return;
     const double count = static_cast<double>(neighbours.size());
     Centroid c;
     for (const auto& nb : neighbours) {
-        c.x += cloud.x[nb.index];
-        c.y += cloud.y[nb.index];
-        c.z += cloud.z[nb.index];
+        c.x += points[nb.index].x;
+        c.y += points[nb.index].y;
+        c.z += points[nb.index].z;
     }
     c.x /= count;
     c.y /= count;
     c.z /= count;
     double xx = 0, xy = 0, xz = 0, yy = 0, yz = 0, zz = 0;
     for (const auto& nb : neighbours) {
-        const double dx = cloud.x[nb.index] - c.x;
-        const double dy = cloud.y[nb.index] - c.y;
-        const double dz = cloud.z[nb.index] - c.z;
+        const double dx = points[nb.index].x - c.x;
+        const double dy = points[nb.index].y - c.y;
+        const double dz = points[nb.index].z - c.z;
         xx += dx * dx;
         xy += dx * dy;
         xz += dx * dz;
@@ -145,8 +154,8 @@ void shape_features(const PointCloudView& cloud, std::uint32_t point,
     slot(values, Feature::eigenvalue_sum) = sum;
     slot(values, Feature::verticality) = 1.0 - std::abs(normal.z());
     slot(values, Feature::roughness) =
-        std::abs((cloud.x[point] - c.x) * normal.x() + (cloud.y[point] - c.y) * normal.y() +
-                 (cloud.z[point] - c.z) * normal.z());
+        std::abs((point.x - c.x) * normal.x() + (point.y - c.y) * normal.y() +
+                 (point.z - c.z) * normal.z());
 }
 
 double density_of(std::span<const detail::Neighbour> neighbours) {
@@ -172,44 +181,39 @@ void building_scores(FeatureValues& values) {
 
 class PointFeatures {
 public:
-    PointFeatures(const PointCloudView& cloud, const detail::CloudTree& tree,
-                  std::span<const Feature> features, const NeighbourhoodParams& params,
-                  const GroundModel* ground)
-        : cloud_(cloud),
-          tree_(tree),
+    PointFeatures(const detail::GridIndex& index, std::span<const Feature> features,
+                  const NeighbourhoodParams& params, const GroundModel* ground)
+        : index_(index),
           needs_(features),
           max_squared_radius_(params.max_radius * params.max_radius),
           squared_radius_(params.radius * params.radius),
           ground_(ground) {}
 
     // `storage` holds k neighbours; reused from point to point so nothing is allocated.
-    void compute(std::uint32_t point, std::span<detail::Neighbour> storage,
+    void compute(std::uint32_t packed_index, std::span<detail::Neighbour> storage,
                  FeatureValues& values) const {
         values.fill(no_data);
-        const std::array<double, 3> position{cloud_.x[point], cloud_.y[point], cloud_.z[point]};
+        const detail::PackedPoint& point = index_.points()[packed_index];
         if (needs_.eigen || needs_.density) {
-            detail::OrderedKnnResult knn(cloud_, storage, max_squared_radius_);
-            tree_.findNeighbors(knn, position.data(), nanoflann::SearchParams());
-            const auto neighbours = knn.neighbours();
-            if (needs_.eigen) shape_features(cloud_, point, neighbours, values);
+            const auto neighbours =
+                storage.first(index_.nearest(point, max_squared_radius_, storage));
+            if (needs_.eigen) shape_features(index_.points(), point, neighbours, values);
             if (needs_.density) slot(values, Feature::density) = density_of(neighbours);
         }
         if (needs_.radius_count) {
-            detail::CountWithinResult within(squared_radius_);
-            tree_.findNeighbors(within, position.data(), nanoflann::SearchParams());
             // The point itself is in the cloud and always counted.
-            slot(values, Feature::points_in_radius) = static_cast<double>(within.count() - 1);
+            slot(values, Feature::points_in_radius) =
+                static_cast<double>(index_.count_within(point, squared_radius_) - 1);
         }
         if (needs_.ground) {
             slot(values, Feature::height_above_ground) =
-                position[2] - ground_->height_at(position[0], position[1]);
+                point.z - ground_->height_at(point.x, point.y);
             building_scores(values);
         }
     }
 
 private:
-    const PointCloudView& cloud_;
-    const detail::CloudTree& tree_;
+    const detail::GridIndex& index_;
     Needs needs_;
     double max_squared_radius_, squared_radius_;
     const GroundModel* ground_;
@@ -223,19 +227,27 @@ void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t
     validate(cloud, query, features, params, ground, out);
     if (query.empty() || features.empty()) return;
 
-    const detail::CloudAdaptor adaptor{&cloud};
-    detail::CloudTree tree(3, adaptor, nanoflann::KDTreeSingleIndexAdaptorParams(10));
-    const PointFeatures point_features(cloud, tree, features, params, ground);
+    const detail::GridIndex index(cloud, points_per_cell(params.k));
+    const PointFeatures point_features(index, features, params, ground);
     const auto k = static_cast<std::size_t>(params.k);
 
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, query.size(), 1024),
+    // Visit query points in spatial order too; (packed index, slot in the output).
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> visits(query.size());
+    for (std::size_t i = 0; i < query.size(); ++i) {
+        visits[i] = {index.position(query[i]), static_cast<std::uint32_t>(i)};
+    }
+    tbb::parallel_sort(visits.begin(), visits.end());
+
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, visits.size(), 1024),
                       [&](const tbb::blocked_range<std::size_t>& range) {
         std::vector<detail::Neighbour> storage(k);
         FeatureValues values;
-        for (std::size_t i = range.begin(); i != range.end(); ++i) {
-            point_features.compute(query[i], storage, values);
+        for (std::size_t v = range.begin(); v != range.end(); ++v) {
+            const auto [packed_index, slot_index] = visits[v];
+            point_features.compute(packed_index, storage, values);
             for (std::size_t f = 0; f < features.size(); ++f) {
-                out[f][i] = static_cast<float>(values[static_cast<std::size_t>(features[f])]);
+                out[f][slot_index] =
+                    static_cast<float>(values[static_cast<std::size_t>(features[f])]);
             }
         }
     });

@@ -23,13 +23,13 @@ inline constexpr std::uint32_t kMaxSymbols = 1u << 11;
 // Adaptive model over `symbols` symbols (2..2048). Decoding models with more than 16
 // symbols keep a lookup table that narrows the search; encoding models do not need it.
 class ArithmeticModel {
-public:
+  public:
     explicit ArithmeticModel(std::uint32_t symbols, bool compress = false);
     // Back to the equiprobable start state (done at every chunk start).
     void init();
     std::uint32_t symbols() const { return symbols_; }
 
-private:
+  private:
     friend class ArithmeticDecoder;
     friend class ArithmeticEncoder;
     void update();
@@ -52,7 +52,7 @@ private:
 
 // Adaptive model of one binary decision.
 class BitModel {
-public:
+  public:
     BitModel() { init(); }
     void init() {
         bit_0_count_ = 1;
@@ -61,7 +61,7 @@ public:
         update_cycle_ = bits_until_update_ = 4;  // adapt quickly at first
     }
 
-private:
+  private:
     friend class ArithmeticDecoder;
     friend class ArithmeticEncoder;
     void update();
@@ -74,7 +74,7 @@ private:
 };
 
 class ArithmeticDecoder {
-public:
+  public:
     // Starts decoding `bytes` (reads the 4 initial bytes). Never reads outside `bytes`:
     // running out throws util::InputError("", "compressed data ended early").
     void init(std::span<const std::uint8_t> bytes);
@@ -96,7 +96,7 @@ public:
     }
     std::size_t position() const { return static_cast<std::size_t>(next_ - begin_); }
 
-private:
+  private:
     std::uint32_t read_narrow(std::uint32_t bits);  // bits <= 19
     void renormalize() {
         do {
@@ -119,7 +119,7 @@ private:
 };
 
 class ArithmeticEncoder {
-public:
+  public:
     ArithmeticEncoder() { reset(); }
 
     void encode_bit(BitModel& m, std::uint32_t bit);
@@ -143,7 +143,7 @@ public:
     // Empties the output and restarts the interval, for the next chunk or layer.
     void reset();
 
-private:
+  private:
     void write_narrow(std::uint32_t bits, std::uint32_t value) {
         const std::uint32_t old_base = base_;
         base_ += value * (length_ >>= bits);
@@ -264,7 +264,8 @@ inline void ArithmeticEncoder::encode_bit(BitModel& m, std::uint32_t bit) {
 inline void ArithmeticEncoder::encode_symbol(ArithmeticModel& m, std::uint32_t sym) {
     const std::uint32_t old_base = base_;
     if (sym == m.last_symbol_) {
-        const std::uint32_t x = m.distribution_[sym] * (length_ >> coder_limits::kSymbolLengthShift);
+        const std::uint32_t x =
+            m.distribution_[sym] * (length_ >> coder_limits::kSymbolLengthShift);
         base_ += x;
         length_ -= x;
     } else {

@@ -30,15 +30,16 @@ std::vector<std::size_t> item_offsets(const LaszipVlr& vlr) {
 
 void check_buffer(std::size_t have, std::size_t point_count, std::uint16_t record_length) {
     if (have < point_count * record_length) {
-        throw std::invalid_argument(fmt::format("buffer of {} bytes cannot hold {} records of {} bytes",
-                                                have, point_count, record_length));
+        throw std::invalid_argument(
+            fmt::format("buffer of {} bytes cannot hold {} records of {} bytes", have, point_count,
+                        record_length));
     }
 }
 
 // Compressors 1 and 2: the first record raw, then one arithmetic stream with every
 // following record, item after item.
 class PointwiseChunkDecoder final : public ChunkDecoder {
-public:
+  public:
     PointwiseChunkDecoder(const LaszipVlr& vlr, std::uint16_t record_length)
         : record_length_(record_length), offsets_(item_offsets(vlr)) {
         for (const auto& item : vlr.items) items_.push_back(make_item_decoder(item, dec_));
@@ -50,8 +51,8 @@ public:
         if (point_count == 0) return;
         check_buffer(out.size(), point_count, record_length_);
         if (chunk.size() < record_length_) {
-            throw util::InputError("", fmt::format("chunk of {} bytes is shorter than one record",
-                                                   chunk.size()));
+            throw util::InputError(
+                "", fmt::format("chunk of {} bytes is shorter than one record", chunk.size()));
         }
         std::uint8_t* record = out.data();
         std::memcpy(record, chunk.data(), record_length_);
@@ -72,7 +73,7 @@ public:
 
     std::optional<std::size_t> consumed_bytes() const override { return consumed_; }
 
-private:
+  private:
     std::uint16_t record_length_;
     std::vector<std::size_t> offsets_;
     ArithmeticDecoder dec_;  // items hold references to it: declared before them
@@ -81,7 +82,7 @@ private:
 };
 
 class PointwiseChunkEncoder final : public ChunkEncoder {
-public:
+  public:
     PointwiseChunkEncoder(const LaszipVlr& vlr, std::uint16_t record_length)
         : record_length_(record_length), offsets_(item_offsets(vlr)) {
         for (const auto& item : vlr.items) items_.push_back(make_item_encoder(item, enc_));
@@ -106,7 +107,7 @@ public:
         return chunk;
     }
 
-private:
+  private:
     std::uint16_t record_length_;
     std::vector<std::size_t> offsets_;
     ArithmeticEncoder enc_;

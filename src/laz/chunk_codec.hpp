@@ -13,7 +13,7 @@
 namespace lidarmill::laz {
 
 class ChunkDecoder {
-public:
+  public:
     virtual ~ChunkDecoder() = default;
     // `chunk` is exactly the compressed bytes of one chunk; writes point_count records of
     // record_length bytes into `out`. Throws util::InputError("", "...") describing the problem.
@@ -25,7 +25,7 @@ public:
 };
 
 class ChunkEncoder {
-public:
+  public:
     virtual ~ChunkEncoder() = default;
     virtual std::vector<std::uint8_t> encode(std::span<const std::uint8_t> records,
                                              std::size_t point_count) = 0;

@@ -16,12 +16,14 @@ IntegerCompressor::IntegerCompressor(std::uint32_t bits, std::uint32_t contexts,
         }
         if (corr_range_ == (1u << (corr_bits_ - 1))) --corr_bits_;
         corr_min_ = -static_cast<std::int32_t>(corr_range_ / 2);
-        corr_max_ = static_cast<std::int32_t>(corr_min_ + static_cast<std::int64_t>(corr_range_) - 1);
+        corr_max_ =
+            static_cast<std::int32_t>(corr_min_ + static_cast<std::int64_t>(corr_range_) - 1);
     } else if (bits_ != 0 && bits_ < 32) {
         corr_bits_ = bits_;
         corr_range_ = 1u << bits_;
         corr_min_ = -static_cast<std::int32_t>(corr_range_ / 2);
-        corr_max_ = static_cast<std::int32_t>(corr_min_ + static_cast<std::int64_t>(corr_range_) - 1);
+        corr_max_ =
+            static_cast<std::int32_t>(corr_min_ + static_cast<std::int64_t>(corr_range_) - 1);
     } else {
         corr_bits_ = 32;
         corr_range_ = 0;
@@ -36,7 +38,8 @@ void IntegerCompressor::init_models(bool compress) {
         k_models_.clear();
         corrector_models_.clear();
         k_models_.reserve(contexts_);
-        for (std::uint32_t i = 0; i < contexts_; ++i) k_models_.emplace_back(corr_bits_ + 1, compress);
+        for (std::uint32_t i = 0; i < contexts_; ++i)
+            k_models_.emplace_back(corr_bits_ + 1, compress);
         corrector_models_.reserve(corr_bits_);
         for (std::uint32_t i = 1; i <= corr_bits_; ++i) {
             corrector_models_.emplace_back(1u << (i <= bits_high_ ? i : bits_high_), compress);

@@ -11,7 +11,7 @@
 namespace lidarmill::laz {
 
 class IntegerCompressor {
-public:
+  public:
     IntegerCompressor(std::uint32_t bits = 16, std::uint32_t contexts = 1,
                       std::uint32_t bits_high = 8, std::uint32_t range = 0);
 
@@ -25,7 +25,7 @@ public:
     // The bit length k of the last corrector, which POINT10/POINT14 use as a context.
     std::uint32_t k() const { return k_; }
 
-private:
+  private:
     void init_models(bool compress);
     std::int32_t read_corrector(ArithmeticDecoder& dec, ArithmeticModel& k_model);
     void write_corrector(ArithmeticEncoder& enc, std::int32_t corrector, ArithmeticModel& k_model);
@@ -106,8 +106,8 @@ inline void IntegerCompressor::write_corrector(ArithmeticEncoder& enc, std::int3
 
 inline void IntegerCompressor::compress(ArithmeticEncoder& enc, std::int32_t pred,
                                         std::int32_t real, std::uint32_t context) {
-    std::int32_t corrector =
-        static_cast<std::int32_t>(static_cast<std::uint32_t>(real) - static_cast<std::uint32_t>(pred));
+    std::int32_t corrector = static_cast<std::int32_t>(static_cast<std::uint32_t>(real) -
+                                                       static_cast<std::uint32_t>(pred));
     if (corrector < corr_min_) {
         corrector = static_cast<std::int32_t>(static_cast<std::uint32_t>(corrector) + corr_range_);
     } else if (corrector > corr_max_) {

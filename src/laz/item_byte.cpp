@@ -9,8 +9,9 @@ namespace lidarmill::laz {
 namespace {
 
 class ByteV1Decoder final : public ItemDecoder {
-public:
-    ByteV1Decoder(std::uint16_t size, ArithmeticDecoder& dec) : dec_(dec), ic_(8, size), last_(size) {}
+  public:
+    ByteV1Decoder(std::uint16_t size, ArithmeticDecoder& dec)
+        : dec_(dec), ic_(8, size), last_(size) {}
 
     void init(const std::uint8_t* first) override {
         ic_.init_decompressor();
@@ -24,7 +25,7 @@ public:
         std::memcpy(item, last_.data(), last_.size());
     }
 
-private:
+  private:
     ArithmeticDecoder& dec_;
     IntegerCompressor ic_;
     std::vector<std::uint8_t> last_;
@@ -38,7 +39,7 @@ std::vector<ArithmeticModel> byte_models(std::uint16_t size, bool compress) {
 }
 
 class ByteV2Decoder final : public ItemDecoder {
-public:
+  public:
     ByteV2Decoder(std::uint16_t size, ArithmeticDecoder& dec)
         : dec_(dec), models_(byte_models(size, false)), last_(size) {}
 
@@ -49,19 +50,20 @@ public:
 
     void decode(std::uint8_t* item) override {
         for (std::size_t i = 0; i < last_.size(); ++i) {
-            last_[i] = detail::fold_u8(static_cast<std::int32_t>(last_[i] + dec_.decode_symbol(models_[i])));
+            last_[i] = detail::fold_u8(
+                static_cast<std::int32_t>(last_[i] + dec_.decode_symbol(models_[i])));
         }
         std::memcpy(item, last_.data(), last_.size());
     }
 
-private:
+  private:
     ArithmeticDecoder& dec_;
     std::vector<ArithmeticModel> models_;
     std::vector<std::uint8_t> last_;
 };
 
 class ByteV2Encoder final : public ItemEncoder {
-public:
+  public:
     ByteV2Encoder(std::uint16_t size, ArithmeticEncoder& enc)
         : enc_(enc), models_(byte_models(size, true)), last_(size) {}
 
@@ -77,7 +79,7 @@ public:
         std::memcpy(last_.data(), item, last_.size());
     }
 
-private:
+  private:
     ArithmeticEncoder& enc_;
     std::vector<ArithmeticModel> models_;
     std::vector<std::uint8_t> last_;

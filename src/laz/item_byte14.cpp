@@ -30,7 +30,8 @@ Byte14Context& Byte14Decoder::context(std::uint32_t channel) {
     return *slot;
 }
 
-void Byte14Decoder::init(LayerBytes layers, const std::uint8_t* first, std::uint32_t context_index) {
+void Byte14Decoder::init(LayerBytes layers, const std::uint8_t* first,
+                         std::uint32_t context_index) {
     for (std::size_t i = 0; i < count_; ++i) {
         has_layer_[i] = layers[i].empty() ? 0 : 1;
         if (has_layer_[i]) dec_[i].init(layers[i]);
@@ -55,7 +56,8 @@ void Byte14Decoder::decode(std::uint8_t* item, std::uint32_t context_index) {
     }
     Byte14Context& c = *contexts_[current_];
     for (std::size_t i = 0; i < count_; ++i) {
-        if (has_layer_[i]) last[i] = static_cast<std::uint8_t>(last[i] + dec_[i].decode_symbol(c.models[i]));
+        if (has_layer_[i])
+            last[i] = static_cast<std::uint8_t>(last[i] + dec_[i].decode_symbol(c.models[i]));
         item[i] = last[i];
     }
 }

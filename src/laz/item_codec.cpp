@@ -8,14 +8,15 @@ namespace lidarmill::laz {
 namespace detail {
 
 const std::uint8_t kNumberReturnMap[8][8] = {
-    {15, 14, 13, 12, 11, 10, 9, 8}, {14, 0, 1, 3, 6, 10, 10, 9},   {13, 1, 2, 4, 7, 11, 11, 10},
-    {12, 3, 4, 5, 8, 12, 12, 11},   {11, 6, 7, 8, 9, 13, 13, 12},  {10, 10, 11, 12, 13, 14, 14, 13},
+    {15, 14, 13, 12, 11, 10, 9, 8},  {14, 0, 1, 3, 6, 10, 10, 9},
+    {13, 1, 2, 4, 7, 11, 11, 10},    {12, 3, 4, 5, 8, 12, 12, 11},
+    {11, 6, 7, 8, 9, 13, 13, 12},    {10, 10, 11, 12, 13, 14, 14, 13},
     {9, 10, 11, 12, 13, 14, 15, 14}, {8, 9, 10, 11, 12, 13, 14, 15}};
 
-const std::uint8_t kNumberReturnLevel[8][8] = {
-    {0, 1, 2, 3, 4, 5, 6, 7}, {1, 0, 1, 2, 3, 4, 5, 6}, {2, 1, 0, 1, 2, 3, 4, 5},
-    {3, 2, 1, 0, 1, 2, 3, 4}, {4, 3, 2, 1, 0, 1, 2, 3}, {5, 4, 3, 2, 1, 0, 1, 2},
-    {6, 5, 4, 3, 2, 1, 0, 1}, {7, 6, 5, 4, 3, 2, 1, 0}};
+const std::uint8_t kNumberReturnLevel[8][8] = {{0, 1, 2, 3, 4, 5, 6, 7}, {1, 0, 1, 2, 3, 4, 5, 6},
+                                               {2, 1, 0, 1, 2, 3, 4, 5}, {3, 2, 1, 0, 1, 2, 3, 4},
+                                               {4, 3, 2, 1, 0, 1, 2, 3}, {5, 4, 3, 2, 1, 0, 1, 2},
+                                               {6, 5, 4, 3, 2, 1, 0, 1}, {7, 6, 5, 4, 3, 2, 1, 0}};
 
 void StreamingMedian5::add(std::int32_t v) {
     auto& s = values_;
@@ -73,9 +74,10 @@ void StreamingMedian5::add(std::int32_t v) {
 
 namespace {
 [[noreturn]] void unsupported(const LazItem& item) {
-    throw util::InputError("", fmt::format("unsupported LAZ item (type {}, size {}, version {}) "
-                                           "for a pointwise compressor",
-                                           static_cast<unsigned>(item.type), item.size, item.version));
+    throw util::InputError("",
+                           fmt::format("unsupported LAZ item (type {}, size {}, version {}) "
+                                       "for a pointwise compressor",
+                                       static_cast<unsigned>(item.type), item.size, item.version));
 }
 }  // namespace
 
@@ -97,7 +99,8 @@ std::unique_ptr<ItemDecoder> make_item_decoder(const LazItem& item, ArithmeticDe
         case ItemType::wavepacket13:
             if (item.version == 1 && item.size == 29) return make_wavepacket13_decoder(dec);
             break;
-        default: break;
+        default:
+            break;
     }
     unsupported(item);
 }
@@ -119,7 +122,8 @@ std::unique_ptr<ItemEncoder> make_item_encoder(const LazItem& item, ArithmeticEn
         case ItemType::wavepacket13:
             if (item.version == 1 && item.size == 29) return make_wavepacket13_encoder(enc);
             break;
-        default: break;
+        default:
+            break;
     }
     unsupported(item);
 }

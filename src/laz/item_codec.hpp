@@ -14,7 +14,7 @@
 namespace lidarmill::laz {
 
 class ItemDecoder {
-public:
+  public:
     virtual ~ItemDecoder() = default;
     // Resets all statistics and takes the chunk's raw first item as the previous value.
     virtual void init(const std::uint8_t* first_item) = 0;
@@ -22,7 +22,7 @@ public:
 };
 
 class ItemEncoder {
-public:
+  public:
     virtual ~ItemEncoder() = default;
     virtual void init(const std::uint8_t* first_item) = 0;
     virtual void encode(const std::uint8_t* item) = 0;
@@ -48,7 +48,9 @@ std::unique_ptr<ItemEncoder> make_wavepacket13_encoder(ArithmeticEncoder& enc);
 namespace detail {
 
 // Byte arithmetic that wraps like LASzip's U8_FOLD.
-inline std::uint8_t fold_u8(std::int32_t value) { return static_cast<std::uint8_t>(value); }
+inline std::uint8_t fold_u8(std::int32_t value) {
+    return static_cast<std::uint8_t>(value);
+}
 
 inline std::int32_t clamp_u8(std::int32_t value) {
     return value <= 0 ? 0 : (value >= 255 ? 255 : value);
@@ -67,7 +69,7 @@ inline std::int32_t wrap_mul(std::int32_t a, std::int32_t b) {
 
 // Running median of the last five values, updated in O(1) as in LASzip.
 class StreamingMedian5 {
-public:
+  public:
     void init() {
         values_ = {0, 0, 0, 0, 0};
         high_ = true;
@@ -75,7 +77,7 @@ public:
     void add(std::int32_t v);
     std::int32_t get() const { return values_[2]; }
 
-private:
+  private:
     std::array<std::int32_t, 5> values_{};
     bool high_ = true;
 };
@@ -88,7 +90,7 @@ extern const std::uint8_t kNumberReturnLevel[8][8];
 // 256 symbol models created on first use of a context byte (most contexts never occur),
 // all reset at every chunk start.
 class LazyByteModels {
-public:
+  public:
     explicit LazyByteModels(bool compress) : compress_(compress) {}
     void init() {
         for (auto& model : models_) {
@@ -101,7 +103,7 @@ public:
         return *model;
     }
 
-private:
+  private:
     bool compress_;
     std::array<std::unique_ptr<ArithmeticModel>, 256> models_;
 };

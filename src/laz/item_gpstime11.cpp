@@ -15,7 +15,9 @@ using util::load_le;
 using util::store_le;
 
 // True when the 64-bit difference fits a 32-bit integer.
-bool fits_i32(std::int64_t v) { return v == static_cast<std::int64_t>(static_cast<std::int32_t>(v)); }
+bool fits_i32(std::int64_t v) {
+    return v == static_cast<std::int64_t>(static_cast<std::int32_t>(v));
+}
 
 std::int64_t wrap_add64(std::int64_t a, std::int64_t b) {
     return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
@@ -27,7 +29,7 @@ std::int64_t wrap_sub64(std::int64_t a, std::int64_t b) {
 // ---------------------------------------------------------------- version 1 (decode only)
 
 class GpsTime11V1Decoder final : public ItemDecoder {
-public:
+  public:
     explicit GpsTime11V1Decoder(ArithmeticDecoder& dec) : dec_(dec) {}
 
     void init(const std::uint8_t* first) override {
@@ -75,7 +77,7 @@ public:
         store_le(item, last_);
     }
 
-private:
+  private:
     static constexpr std::int32_t kMultiMax = 512;
 
     // After several outliers in a row the outlier becomes the new reference difference.
@@ -145,7 +147,7 @@ struct GpsTime11V2State {
 };
 
 class GpsTime11V2Decoder final : public ItemDecoder {
-public:
+  public:
     explicit GpsTime11V2Decoder(ArithmeticDecoder& dec) : dec_(dec), s_(false) {}
 
     void init(const std::uint8_t* first) override { s_.init(first, false); }
@@ -157,7 +159,7 @@ public:
         store_le(item, s_.last_time[s_.last]);
     }
 
-private:
+  private:
     // Returns false when the code only switched to another sequence.
     bool decode_once() {
         const std::uint32_t cur = s_.last;
@@ -212,8 +214,8 @@ private:
 
     // A time far from the current sequence: high half predicted, low half raw.
     void read_full_time() {
-        const auto high_pred = static_cast<std::int32_t>(
-            static_cast<std::uint64_t>(s_.last_time[s_.last]) >> 32);
+        const auto high_pred =
+            static_cast<std::int32_t>(static_cast<std::uint64_t>(s_.last_time[s_.last]) >> 32);
         const auto high = static_cast<std::uint32_t>(s_.ic.decompress(dec_, high_pred, 8));
         const std::uint64_t time = (std::uint64_t{high} << 32) | dec_.read_int();
         s_.start_sequence(static_cast<std::int64_t>(time));
@@ -227,13 +229,14 @@ private:
 // conversions give INT_MIN on x86, which LASzip's output depends on.
 std::int32_t quantize_multiplier(std::int32_t curr, std::int32_t last) {
     const float ratio = static_cast<float>(curr) / static_cast<float>(last);
-    const double rounded = ratio >= 0 ? static_cast<double>(ratio) + 0.5 : static_cast<double>(ratio) - 0.5;
+    const double rounded =
+        ratio >= 0 ? static_cast<double>(ratio) + 0.5 : static_cast<double>(ratio) - 0.5;
     if (!(rounded > -2147483649.0 && rounded < 2147483648.0)) return INT32_MIN;
     return static_cast<std::int32_t>(rounded);
 }
 
 class GpsTime11V2Encoder final : public ItemEncoder {
-public:
+  public:
     explicit GpsTime11V2Encoder(ArithmeticEncoder& enc) : enc_(enc), s_(true) {}
 
     void init(const std::uint8_t* first) override { s_.init(first, true); }
@@ -245,14 +248,15 @@ public:
         }
     }
 
-private:
+  private:
     // Returns false after only emitting a switch to another sequence.
     bool encode_once(std::int64_t time) {
         const std::uint32_t cur = s_.last;
         const bool zero_context = s_.last_diff[cur] == 0;
         ArithmeticModel& model = zero_context ? s_.zero_diff : s_.multi;
         if (time == s_.last_time[cur]) {
-            enc_.encode_symbol(model, zero_context ? 0u : static_cast<std::uint32_t>(kMultiUnchanged));
+            enc_.encode_symbol(model,
+                               zero_context ? 0u : static_cast<std::uint32_t>(kMultiUnchanged));
             return true;
         }
         const std::int64_t diff64 = wrap_sub64(time, s_.last_time[cur]);
@@ -264,7 +268,8 @@ private:
                     return false;
                 }
             }
-            enc_.encode_symbol(model, zero_context ? 2u : static_cast<std::uint32_t>(kMultiCodeFull));
+            enc_.encode_symbol(model,
+                               zero_context ? 2u : static_cast<std::uint32_t>(kMultiCodeFull));
             const auto high_pred =
                 static_cast<std::int32_t>(static_cast<std::uint64_t>(s_.last_time[cur]) >> 32);
             s_.ic.compress(enc_, high_pred,

@@ -18,14 +18,20 @@ using util::store_le;
 constexpr int kX = 0, kY = 4, kZ = 8, kIntensity = 12, kReturnByte = 14, kClass = 15,
               kScanAngle = 16, kUserData = 17, kSourceId = 18;
 
-std::uint32_t return_number(const std::uint8_t* p) { return p[kReturnByte] & 7u; }
-std::uint32_t number_of_returns(const std::uint8_t* p) { return (p[kReturnByte] >> 3) & 7u; }
-std::uint32_t scan_direction(const std::uint8_t* p) { return (p[kReturnByte] >> 6) & 1u; }
+std::uint32_t return_number(const std::uint8_t* p) {
+    return p[kReturnByte] & 7u;
+}
+std::uint32_t number_of_returns(const std::uint8_t* p) {
+    return (p[kReturnByte] >> 3) & 7u;
+}
+std::uint32_t scan_direction(const std::uint8_t* p) {
+    return (p[kReturnByte] >> 6) & 1u;
+}
 
 // ---------------------------------------------------------------- version 1 (decode only)
 
 class Point10V1Decoder final : public ItemDecoder {
-public:
+  public:
     explicit Point10V1Decoder(ArithmeticDecoder& dec) : dec_(dec) {}
 
     void init(const std::uint8_t* first) override {
@@ -50,34 +56,37 @@ public:
         const std::int32_t x_diff = dx_.decompress(dec_, median3(last_x_diff_));
         store_le(last + kX, wrap_add(load_le<std::int32_t>(last + kX), x_diff));
         std::uint32_t k_bits = dx_.k();
-        const std::int32_t y_diff = dy_.decompress(dec_, median3(last_y_diff_), std::min(k_bits, 19u));
+        const std::int32_t y_diff =
+            dy_.decompress(dec_, median3(last_y_diff_), std::min(k_bits, 19u));
         store_le(last + kY, wrap_add(load_le<std::int32_t>(last + kY), y_diff));
         k_bits = (k_bits + dy_.k()) / 2;
-        store_le(last + kZ, z_.decompress(dec_, load_le<std::int32_t>(last + kZ), std::min(k_bits, 19u)));
+        store_le(last + kZ,
+                 z_.decompress(dec_, load_le<std::int32_t>(last + kZ), std::min(k_bits, 19u)));
 
         const std::uint32_t changed = dec_.decode_symbol(changed_values_);
         if (changed & 32) {
-            store_le(last + kIntensity,
-                     static_cast<std::uint16_t>(
-                         intensity_.decompress(dec_, load_le<std::uint16_t>(last + kIntensity))));
+            store_le(last + kIntensity, static_cast<std::uint16_t>(intensity_.decompress(
+                                            dec_, load_le<std::uint16_t>(last + kIntensity))));
         }
         if (changed & 16) {
-            last[kReturnByte] = static_cast<std::uint8_t>(dec_.decode_symbol(bit_byte_[last[kReturnByte]]));
+            last[kReturnByte] =
+                static_cast<std::uint8_t>(dec_.decode_symbol(bit_byte_[last[kReturnByte]]));
         }
         if (changed & 8) {
-            last[kClass] = static_cast<std::uint8_t>(dec_.decode_symbol(classification_[last[kClass]]));
+            last[kClass] =
+                static_cast<std::uint8_t>(dec_.decode_symbol(classification_[last[kClass]]));
         }
         if (changed & 4) {
             last[kScanAngle] = static_cast<std::uint8_t>(
                 scan_angle_.decompress(dec_, last[kScanAngle], k_bits < 3 ? 1 : 0));
         }
         if (changed & 2) {
-            last[kUserData] = static_cast<std::uint8_t>(dec_.decode_symbol(user_data_[last[kUserData]]));
+            last[kUserData] =
+                static_cast<std::uint8_t>(dec_.decode_symbol(user_data_[last[kUserData]]));
         }
         if (changed & 1) {
-            store_le(last + kSourceId,
-                     static_cast<std::uint16_t>(
-                         source_id_.decompress(dec_, load_le<std::uint16_t>(last + kSourceId))));
+            store_le(last + kSourceId, static_cast<std::uint16_t>(source_id_.decompress(
+                                           dec_, load_le<std::uint16_t>(last + kSourceId))));
         }
         last_x_diff_[last_incr_] = x_diff;
         last_y_diff_[last_incr_] = y_diff;
@@ -85,7 +94,7 @@ public:
         std::memcpy(item, last, 20);
     }
 
-private:
+  private:
     static std::int32_t median3(const std::array<std::int32_t, 3>& d) {
         if (d[0] < d[1]) {
             if (d[1] < d[2]) return d[1];
@@ -169,7 +178,7 @@ struct Point10V2State {
 };
 
 class Point10V2Decoder final : public ItemDecoder {
-public:
+  public:
     explicit Point10V2Decoder(ArithmeticDecoder& dec) : dec_(dec), s_(false) {}
 
     void init(const std::uint8_t* first) override {
@@ -209,16 +218,16 @@ public:
             }
             if (changed & 4) {
                 const auto delta = dec_.decode_symbol(s_.scan_angle[scan_direction(last)]);
-                last[kScanAngle] = detail::fold_u8(static_cast<std::int32_t>(delta + last[kScanAngle]));
+                last[kScanAngle] =
+                    detail::fold_u8(static_cast<std::int32_t>(delta + last[kScanAngle]));
             }
             if (changed & 2) {
                 last[kUserData] =
                     static_cast<std::uint8_t>(dec_.decode_symbol(s_.user_data[last[kUserData]]));
             }
             if (changed & 1) {
-                store_le(last + kSourceId,
-                         static_cast<std::uint16_t>(
-                             s_.source_id.decompress(dec_, load_le<std::uint16_t>(last + kSourceId))));
+                store_le(last + kSourceId, static_cast<std::uint16_t>(s_.source_id.decompress(
+                                               dec_, load_le<std::uint16_t>(last + kSourceId))));
             }
         } else {
             r = return_number(last);
@@ -231,7 +240,8 @@ public:
         store_le(last + kX, wrap_add(load_le<std::int32_t>(last + kX), diff));
         s_.x_median[m].add(diff);
 
-        diff = s_.dy.decompress(dec_, s_.y_median[m].get(), Point10V2State::y_context(n, s_.dx.k()));
+        diff =
+            s_.dy.decompress(dec_, s_.y_median[m].get(), Point10V2State::y_context(n, s_.dx.k()));
         store_le(last + kY, wrap_add(load_le<std::int32_t>(last + kY), diff));
         s_.y_median[m].add(diff);
 
@@ -243,13 +253,13 @@ public:
         std::memcpy(item, last, 20);
     }
 
-private:
+  private:
     ArithmeticDecoder& dec_;
     Point10V2State s_;
 };
 
 class Point10V2Encoder final : public ItemEncoder {
-public:
+  public:
     explicit Point10V2Encoder(ArithmeticEncoder& enc) : enc_(enc), s_(true) {}
 
     void init(const std::uint8_t* first) override { s_.init(first, true); }
@@ -284,7 +294,8 @@ public:
         if (changed & 2) enc_.encode_symbol(s_.user_data[last[kUserData]], item[kUserData]);
         if (changed & 1) s_.source_id.compress(enc_, last_source_id, source_id);
 
-        std::int32_t diff = wrap_sub(load_le<std::int32_t>(item + kX), load_le<std::int32_t>(last + kX));
+        std::int32_t diff =
+            wrap_sub(load_le<std::int32_t>(item + kX), load_le<std::int32_t>(last + kX));
         s_.dx.compress(enc_, s_.x_median[m].get(), diff, n == 1 ? 1 : 0);
         s_.x_median[m].add(diff);
 
@@ -299,7 +310,7 @@ public:
         std::memcpy(s_.last.data(), item, 20);
     }
 
-private:
+  private:
     ArithmeticEncoder& enc_;
     Point10V2State s_;
 };

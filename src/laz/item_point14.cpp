@@ -12,26 +12,40 @@ namespace lidarmill::laz::layered {
 namespace {
 
 // (number of returns, return number) -> one of 6 contexts for the XY medians.
-constexpr std::uint8_t kReturnMap6[16][16] = {
-    {0, 1, 2, 3, 4, 5, 3, 4, 4, 5, 5, 5, 5, 5, 5, 5}, {1, 0, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
-    {2, 1, 2, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3}, {3, 3, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4},
-    {4, 3, 4, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4}, {5, 3, 4, 4, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4},
-    {3, 3, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4}, {4, 3, 4, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4},
-    {4, 3, 4, 4, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4, 4, 4}, {5, 3, 4, 4, 4, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4, 4},
-    {5, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4}, {5, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 4, 4, 4},
-    {5, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 4, 4}, {5, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 4},
-    {5, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5}, {5, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5}};
+constexpr std::uint8_t kReturnMap6[16][16] = {{0, 1, 2, 3, 4, 5, 3, 4, 4, 5, 5, 5, 5, 5, 5, 5},
+                                              {1, 0, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
+                                              {2, 1, 2, 4, 4, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3},
+                                              {3, 3, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4},
+                                              {4, 3, 4, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4},
+                                              {5, 3, 4, 4, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4},
+                                              {3, 3, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4, 4},
+                                              {4, 3, 4, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4, 4, 4, 4},
+                                              {4, 3, 4, 4, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4, 4, 4},
+                                              {5, 3, 4, 4, 4, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4, 4},
+                                              {5, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5, 4, 4, 4, 4, 4},
+                                              {5, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 4, 4, 4},
+                                              {5, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 4, 4},
+                                              {5, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 4},
+                                              {5, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5},
+                                              {5, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5}};
 
 // (number of returns, return number) -> penetration level |n - r| capped at 7, for Z.
-constexpr std::uint8_t kReturnLevel8[16][16] = {
-    {0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7}, {1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7, 7, 7},
-    {2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7, 7}, {3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7},
-    {4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7}, {5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7},
-    {6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7}, {7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7},
-    {7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7}, {7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6},
-    {7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5}, {7, 7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4},
-    {7, 7, 7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3}, {7, 7, 7, 7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2},
-    {7, 7, 7, 7, 7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1}, {7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0}};
+constexpr std::uint8_t kReturnLevel8[16][16] = {{0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7},
+                                                {1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7, 7, 7},
+                                                {2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7, 7},
+                                                {3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7, 7},
+                                                {4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7},
+                                                {5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7},
+                                                {6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7, 7},
+                                                {7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 7},
+                                                {7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7},
+                                                {7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6},
+                                                {7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5},
+                                                {7, 7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4},
+                                                {7, 7, 7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3},
+                                                {7, 7, 7, 7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2},
+                                                {7, 7, 7, 7, 7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0, 1},
+                                                {7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 5, 4, 3, 2, 1, 0}};
 
 // The changed-values symbol: which fields differ from the channel's last point.
 constexpr std::uint32_t kChannelChanged = 1u << 6;
@@ -77,12 +91,21 @@ std::int32_t wrapping_add(std::int32_t a, std::int32_t b) {
 // LASzip's I32_QUANTIZE of a float ratio. Out-of-range results take the value x86's
 // conversion instruction gives (INT32_MIN), which is what LASzip binaries produce.
 std::int32_t quantize_ratio(float ratio) {
-    const double rounded = ratio >= 0 ? static_cast<double>(ratio) + 0.5 : static_cast<double>(ratio) - 0.5;
-    if (!(rounded > -2147483649.0 && rounded < 2147483648.0)) return std::numeric_limits<std::int32_t>::min();
+    const double rounded =
+        ratio >= 0 ? static_cast<double>(ratio) + 0.5 : static_cast<double>(ratio) - 0.5;
+    if (!(rounded > -2147483649.0 && rounded < 2147483648.0))
+        return std::numeric_limits<std::int32_t>::min();
     return static_cast<std::int32_t>(rounded);
 }
 
-bool fits_int32(std::int64_t v) { return v == static_cast<std::int32_t>(v); }
+bool fits_int32(std::int64_t v) {
+    return v == static_cast<std::int32_t>(v);
+}
+
+// The context POINT14 hands to the other items of the point (see Revision).
+std::uint32_t items_context(Revision revision, bool channel_changed, std::uint32_t channel) {
+    return revision == Revision::v4 || channel_changed ? channel : 0;
+}
 
 [[noreturn]] void throw_corrupt_gps_time() {
     throw util::InputError("", "corrupt GPS time layer (sequence switch loop)");
@@ -263,7 +286,8 @@ std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
     const std::uint32_t changed = xy.decode_symbol(c->changed_values[lpr]);
 
     if (changed & kChannelChanged) {
-        const std::uint32_t channel = (current_ + xy.decode_symbol(c->scanner_channel) + 1) % kChannels;
+        const std::uint32_t channel =
+            (current_ + xy.decode_symbol(c->scanner_channel) + 1) % kChannels;
         Point14Context& next = context(channel);
         if (next.unused) next.init(c->last);
         current_ = channel;
@@ -307,7 +331,8 @@ std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
     const std::uint32_t cpr = current_return_kind(n, r);
     const std::uint32_t median_slot = (m << 1) | (gps_time_change ? 1u : 0u);
 
-    const std::int32_t dx = c->ic_dx.decompress(xy, c->last_x_diff[median_slot].get(), n == 1 ? 1 : 0);
+    const std::int32_t dx =
+        c->ic_dx.decompress(xy, c->last_x_diff[median_slot].get(), n == 1 ? 1 : 0);
     last->x = wrapping_add(last->x, dx);
     c->last_x_diff[median_slot].add(dx);
 
@@ -342,13 +367,13 @@ std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
     }
 
     if (has_layer_[kScanAngle] && (changed & kScanAngleChanged)) {
-        last->scan_angle = static_cast<std::int16_t>(
-            c->ic_scan_angle.decompress(dec_[kScanAngle], last->scan_angle, gps_time_change ? 1 : 0));
+        last->scan_angle = static_cast<std::int16_t>(c->ic_scan_angle.decompress(
+            dec_[kScanAngle], last->scan_angle, gps_time_change ? 1 : 0));
     }
 
     if (has_layer_[kUserData]) {
-        last->user_data = static_cast<std::uint8_t>(
-            dec_[kUserData].decode_symbol(lazy_model(c->user_data[last->user_data / 4], 256, false)));
+        last->user_data = static_cast<std::uint8_t>(dec_[kUserData].decode_symbol(
+            lazy_model(c->user_data[last->user_data / 4], 256, false)));
     }
 
     if (has_layer_[kPointSource] && (changed & kPointSourceChanged)) {
@@ -363,7 +388,7 @@ std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
 
     store_point14(record, *last);
     last->gps_time_change = gps_time_change;
-    return current_;
+    return items_context(revision_, (changed & kChannelChanged) != 0, current_);
 }
 
 void Point14Decoder::read_gps_time(Point14Context& c) {
@@ -371,8 +396,8 @@ void Point14Decoder::read_gps_time(Point14Context& c) {
     GpsTimeState& s = c.gps;
     const auto start_new_sequence = [&] {
         s.next = (s.next + 1) & 3;
-        const auto high = static_cast<std::uint32_t>(
-            c.ic_gps_time.decompress(dec, static_cast<std::int32_t>(s.last_gps_time[s.last] >> 32), 8));
+        const auto high = static_cast<std::uint32_t>(c.ic_gps_time.decompress(
+            dec, static_cast<std::int32_t>(s.last_gps_time[s.last] >> 32), 8));
         s.last_gps_time[s.next] = (static_cast<std::uint64_t>(high) << 32) | dec.read_int();
         s.last = s.next;
         s.last_diff[s.last] = 0;
@@ -392,7 +417,8 @@ void Point14Decoder::read_gps_time(Point14Context& c) {
             if (multi == 0) {
                 const std::int32_t diff = c.ic_gps_time.decompress(dec, 0, 0);
                 s.last_diff[s.last] = diff;
-                s.last_gps_time[s.last] += static_cast<std::uint64_t>(static_cast<std::int64_t>(diff));
+                s.last_gps_time[s.last] +=
+                    static_cast<std::uint64_t>(static_cast<std::int64_t>(diff));
                 s.multi_extreme_counter[s.last] = 0;
                 return;
             }
@@ -419,7 +445,8 @@ void Point14Decoder::read_gps_time(Point14Context& c) {
                 count_extreme(diff);
             } else if (multi < static_cast<std::uint32_t>(kGpsMulti)) {
                 const auto factor = static_cast<std::int32_t>(multi);
-                diff = c.ic_gps_time.decompress(dec, wrapping_mul(factor, last_diff), multi < 10 ? 2 : 3);
+                diff = c.ic_gps_time.decompress(dec, wrapping_mul(factor, last_diff),
+                                                multi < 10 ? 2 : 3);
             } else if (multi == static_cast<std::uint32_t>(kGpsMulti)) {
                 diff = c.ic_gps_time.decompress(dec, wrapping_mul(kGpsMulti, last_diff), 4);
                 count_extreme(diff);
@@ -428,7 +455,8 @@ void Point14Decoder::read_gps_time(Point14Context& c) {
                 if (factor > kGpsMultiMinus) {
                     diff = c.ic_gps_time.decompress(dec, wrapping_mul(factor, last_diff), 5);
                 } else {
-                    diff = c.ic_gps_time.decompress(dec, wrapping_mul(kGpsMultiMinus, last_diff), 6);
+                    diff =
+                        c.ic_gps_time.decompress(dec, wrapping_mul(kGpsMultiMinus, last_diff), 6);
                     count_extreme(diff);
                 }
             }
@@ -491,11 +519,10 @@ std::uint32_t Point14Encoder::encode(const std::uint8_t* record) {
     const std::uint32_t n = now.number_of_returns;
     const std::uint32_t r = now.return_number;
 
-    std::uint32_t changed = (channel_change ? kChannelChanged : 0u) |
-                            (point_source_change ? kPointSourceChanged : 0u) |
-                            (gps_time_change ? kGpsTimeChanged : 0u) |
-                            (scan_angle_change ? kScanAngleChanged : 0u) |
-                            (n != last_n ? kReturnCountChanged : 0u);
+    std::uint32_t changed =
+        (channel_change ? kChannelChanged : 0u) | (point_source_change ? kPointSourceChanged : 0u) |
+        (gps_time_change ? kGpsTimeChanged : 0u) | (scan_angle_change ? kScanAngleChanged : 0u) |
+        (n != last_n ? kReturnCountChanged : 0u);
     if (r != last_r) {
         if (r == (last_r + 1) % 16) {
             changed |= 1;
@@ -509,7 +536,8 @@ std::uint32_t Point14Encoder::encode(const std::uint8_t* record) {
 
     if (channel_change) {
         const int diff = static_cast<int>(channel) - static_cast<int>(current_);
-        xy.encode_symbol(c->scanner_channel, static_cast<std::uint32_t>(diff > 0 ? diff - 1 : diff + 3));
+        xy.encode_symbol(c->scanner_channel,
+                         static_cast<std::uint32_t>(diff > 0 ? diff - 1 : diff + 3));
         if (target->unused) {
             target->init(c->last);
             last = &target->last;
@@ -551,23 +579,27 @@ std::uint32_t Point14Encoder::encode(const std::uint8_t* record) {
 
     if (now.classification != last->classification) changed_[kClassification] = true;
     const std::uint32_t ccc = ((last->classification & 0x1Fu) << 1) + (cpr == 3 ? 1u : 0u);
-    enc_[kClassification].encode_symbol(lazy_model(c->classification[ccc], 256, true), now.classification);
+    enc_[kClassification].encode_symbol(lazy_model(c->classification[ccc], 256, true),
+                                        now.classification);
 
     if (now.flags != last->flags) changed_[kFlags] = true;
     enc_[kFlags].encode_symbol(lazy_model(c->flags[last->flags], 64, true), now.flags);
 
     if (now.intensity != last->intensity) changed_[kIntensity] = true;
     const std::uint32_t intensity_slot = (cpr << 1) | (gps_time_change ? 1u : 0u);
-    c->ic_intensity.compress(enc_[kIntensity], c->last_intensity[intensity_slot], now.intensity, cpr);
+    c->ic_intensity.compress(enc_[kIntensity], c->last_intensity[intensity_slot], now.intensity,
+                             cpr);
     c->last_intensity[intensity_slot] = now.intensity;
 
     if (scan_angle_change) {
         changed_[kScanAngle] = true;
-        c->ic_scan_angle.compress(enc_[kScanAngle], last->scan_angle, now.scan_angle, gps_time_change ? 1 : 0);
+        c->ic_scan_angle.compress(enc_[kScanAngle], last->scan_angle, now.scan_angle,
+                                  gps_time_change ? 1 : 0);
     }
 
     if (now.user_data != last->user_data) changed_[kUserData] = true;
-    enc_[kUserData].encode_symbol(lazy_model(c->user_data[last->user_data / 4], 256, true), now.user_data);
+    enc_[kUserData].encode_symbol(lazy_model(c->user_data[last->user_data / 4], 256, true),
+                                  now.user_data);
 
     if (point_source_change) {
         changed_[kPointSource] = true;
@@ -581,7 +613,7 @@ std::uint32_t Point14Encoder::encode(const std::uint8_t* record) {
 
     *last = now;
     last->gps_time_change = gps_time_change;
-    return current_;
+    return items_context(revision_, channel_change, current_);
 }
 
 void Point14Encoder::write_gps_time(Point14Context& c, std::uint64_t gps_time) {
@@ -654,7 +686,8 @@ void Point14Encoder::write_gps_time(Point14Context& c, std::uint64_t gps_time) {
         } else if (multi > 0) {
             if (multi < kGpsMulti) {
                 enc.encode_symbol(c.gps_time_multi, static_cast<std::uint32_t>(multi));
-                c.ic_gps_time.compress(enc, wrapping_mul(multi, last_diff), diff, multi < 10 ? 2 : 3);
+                c.ic_gps_time.compress(enc, wrapping_mul(multi, last_diff), diff,
+                                       multi < 10 ? 2 : 3);
             } else {
                 enc.encode_symbol(c.gps_time_multi, kGpsMulti);
                 c.ic_gps_time.compress(enc, wrapping_mul(kGpsMulti, last_diff), diff, 4);
@@ -665,7 +698,8 @@ void Point14Encoder::write_gps_time(Point14Context& c, std::uint64_t gps_time) {
                 enc.encode_symbol(c.gps_time_multi, static_cast<std::uint32_t>(kGpsMulti - multi));
                 c.ic_gps_time.compress(enc, wrapping_mul(multi, last_diff), diff, 5);
             } else {
-                enc.encode_symbol(c.gps_time_multi, static_cast<std::uint32_t>(kGpsMulti - kGpsMultiMinus));
+                enc.encode_symbol(c.gps_time_multi,
+                                  static_cast<std::uint32_t>(kGpsMulti - kGpsMultiMinus));
                 c.ic_gps_time.compress(enc, wrapping_mul(kGpsMultiMinus, last_diff), diff, 6);
                 count_extreme(diff);
             }

@@ -23,13 +23,17 @@ void store_rgb(std::uint8_t* p, const Rgb& rgb) {
     for (int i = 0; i < 3; ++i) util::store_le(p + 2 * i, rgb[i]);
 }
 
-std::int32_t lo(std::uint16_t v) { return v & 0xFF; }
-std::int32_t hi(std::uint16_t v) { return v >> 8; }
+std::int32_t lo(std::uint16_t v) {
+    return v & 0xFF;
+}
+std::int32_t hi(std::uint16_t v) {
+    return v >> 8;
+}
 
 // ---------------------------------------------------------------- version 1 (decode only)
 
 class Rgb12V1Decoder final : public ItemDecoder {
-public:
+  public:
     explicit Rgb12V1Decoder(ArithmeticDecoder& dec) : dec_(dec) {}
 
     void init(const std::uint8_t* first) override {
@@ -44,11 +48,15 @@ public:
         for (std::uint32_t c = 0; c < 3; ++c) {
             const std::uint32_t low_ctx = 2 * c;
             const std::uint32_t high_ctx = 2 * c + 1;
-            std::uint32_t value = (sym & (1u << low_ctx))
-                                      ? static_cast<std::uint32_t>(ic_.decompress(dec_, lo(last_[c]), low_ctx)) & 0xFFFF
-                                      : static_cast<std::uint32_t>(lo(last_[c]));
+            std::uint32_t value =
+                (sym & (1u << low_ctx))
+                    ? static_cast<std::uint32_t>(ic_.decompress(dec_, lo(last_[c]), low_ctx)) &
+                          0xFFFF
+                    : static_cast<std::uint32_t>(lo(last_[c]));
             if (sym & (1u << high_ctx)) {
-                value |= (static_cast<std::uint32_t>(ic_.decompress(dec_, hi(last_[c]), high_ctx)) << 8) & 0xFFFF;
+                value |= (static_cast<std::uint32_t>(ic_.decompress(dec_, hi(last_[c]), high_ctx))
+                          << 8) &
+                         0xFFFF;
             } else {
                 value |= last_[c] & 0xFF00u;
             }
@@ -58,7 +66,7 @@ public:
         last_ = rgb;
     }
 
-private:
+  private:
     ArithmeticDecoder& dec_;
     ArithmeticModel byte_used_{64};
     IntegerCompressor ic_{8, 6};
@@ -69,10 +77,12 @@ private:
 
 struct Rgb12V2Models {
     explicit Rgb12V2Models(bool compress)
-        : byte_used(128, compress),
-          diff{ArithmeticModel(256, compress), ArithmeticModel(256, compress),
-               ArithmeticModel(256, compress), ArithmeticModel(256, compress),
-               ArithmeticModel(256, compress), ArithmeticModel(256, compress)} {}
+        : byte_used(128, compress), diff{ArithmeticModel(256, compress),
+                                         ArithmeticModel(256, compress),
+                                         ArithmeticModel(256, compress),
+                                         ArithmeticModel(256, compress),
+                                         ArithmeticModel(256, compress),
+                                         ArithmeticModel(256, compress)} {}
     void init() {
         byte_used.init();
         for (auto& m : diff) m.init();
@@ -82,7 +92,7 @@ struct Rgb12V2Models {
 };
 
 class Rgb12V2Decoder final : public ItemDecoder {
-public:
+  public:
     explicit Rgb12V2Decoder(ArithmeticDecoder& dec) : dec_(dec), m_(false) {}
 
     void init(const std::uint8_t* first) override {
@@ -93,10 +103,14 @@ public:
     void decode(std::uint8_t* item) override {
         const std::uint32_t sym = dec_.decode_symbol(m_.byte_used);
         Rgb rgb{};
-        std::int32_t red_lo = (sym & 1) ? fold_u8(static_cast<std::int32_t>(dec_.decode_symbol(m_.diff[0])) + lo(last_[0]))
-                                        : lo(last_[0]);
-        std::int32_t red_hi = (sym & 2) ? fold_u8(static_cast<std::int32_t>(dec_.decode_symbol(m_.diff[1])) + hi(last_[0]))
-                                        : hi(last_[0]);
+        std::int32_t red_lo =
+            (sym & 1)
+                ? fold_u8(static_cast<std::int32_t>(dec_.decode_symbol(m_.diff[0])) + lo(last_[0]))
+                : lo(last_[0]);
+        std::int32_t red_hi =
+            (sym & 2)
+                ? fold_u8(static_cast<std::int32_t>(dec_.decode_symbol(m_.diff[1])) + hi(last_[0]))
+                : hi(last_[0]);
         rgb[0] = static_cast<std::uint16_t>(red_lo | (red_hi << 8));
         if (sym & 64) {
             // Green and blue follow red's change; blue also follows green's.
@@ -130,14 +144,14 @@ public:
         last_ = rgb;
     }
 
-private:
+  private:
     ArithmeticDecoder& dec_;
     Rgb12V2Models m_;
     Rgb last_{};
 };
 
 class Rgb12V2Encoder final : public ItemEncoder {
-public:
+  public:
     explicit Rgb12V2Encoder(ArithmeticEncoder& enc) : enc_(enc), m_(true) {}
 
     void init(const std::uint8_t* first) override {
@@ -184,7 +198,7 @@ public:
         last_ = rgb;
     }
 
-private:
+  private:
     void encode_corrector(int model, std::int32_t actual, std::int32_t predicted) {
         enc_.encode_symbol(m_.diff[model], fold_u8(actual - predicted));
     }

@@ -11,15 +11,24 @@ namespace lidarmill::laz::layered {
 namespace {
 
 // Differences and corrections travel as bytes modulo 256.
-std::uint32_t fold(int v) { return static_cast<std::uint32_t>(v) & 0xFFu; }
+std::uint32_t fold(int v) {
+    return static_cast<std::uint32_t>(v) & 0xFFu;
+}
 
-int clamp_byte(int v) { return v <= 0 ? 0 : (v >= 255 ? 255 : v); }
+int clamp_byte(int v) {
+    return v <= 0 ? 0 : (v >= 255 ? 255 : v);
+}
 
-int low(std::uint16_t v) { return v & 0xFF; }
-int high(std::uint16_t v) { return v >> 8; }
+int low(std::uint16_t v) {
+    return v & 0xFF;
+}
+int high(std::uint16_t v) {
+    return v >> 8;
+}
 
 void load_color(const std::uint8_t* item, bool with_nir, std::uint16_t* out) {
-    for (int i = 0; i < (with_nir ? 4 : 3); ++i) out[i] = util::load_le<std::uint16_t>(item + 2 * i);
+    for (int i = 0; i < (with_nir ? 4 : 3); ++i)
+        out[i] = util::load_le<std::uint16_t>(item + 2 * i);
 }
 
 }  // namespace
@@ -48,12 +57,15 @@ void ColorContext::init(const std::uint16_t* seed) {
 // Symbol bits 0-5: which byte (R low, R high, G low, G high, B low, B high) differs from
 // the last value; bit 6: G and B are not simply copies of R. G and B are predicted from
 // the last value plus R's change (B from the mean of R's and G's change).
-void decode_rgb(ArithmeticDecoder& dec, RgbModels& m, const std::uint16_t* last, std::uint16_t* out) {
+void decode_rgb(ArithmeticDecoder& dec, RgbModels& m, const std::uint16_t* last,
+                std::uint16_t* out) {
     const std::uint32_t sym = dec.decode_symbol(m.byte_used);
     int r_low = low(last[0]);
     int r_high = high(last[0]);
-    if (sym & (1u << 0)) r_low = static_cast<int>(fold(static_cast<int>(dec.decode_symbol(m.diff[0])) + r_low));
-    if (sym & (1u << 1)) r_high = static_cast<int>(fold(static_cast<int>(dec.decode_symbol(m.diff[1])) + r_high));
+    if (sym & (1u << 0))
+        r_low = static_cast<int>(fold(static_cast<int>(dec.decode_symbol(m.diff[0])) + r_low));
+    if (sym & (1u << 1))
+        r_high = static_cast<int>(fold(static_cast<int>(dec.decode_symbol(m.diff[1])) + r_high));
     out[0] = static_cast<std::uint16_t>(r_low | (r_high << 8));
     if (!(sym & (1u << 6))) {
         out[1] = out[2] = out[0];
@@ -77,13 +89,13 @@ void decode_rgb(ArithmeticDecoder& dec, RgbModels& m, const std::uint16_t* last,
     int g_high = high(last[1]);
     int b_high = high(last[2]);
     if (sym & (1u << 3)) {
-        g_high = static_cast<int>(
-            fold(static_cast<int>(dec.decode_symbol(m.diff[3])) + clamp_byte(diff + high(last[1]))));
+        g_high = static_cast<int>(fold(static_cast<int>(dec.decode_symbol(m.diff[3])) +
+                                       clamp_byte(diff + high(last[1]))));
     }
     if (sym & (1u << 5)) {
         diff = (diff + (g_high - high(last[1]))) / 2;
-        b_high = static_cast<int>(
-            fold(static_cast<int>(dec.decode_symbol(m.diff[5])) + clamp_byte(diff + high(last[2]))));
+        b_high = static_cast<int>(fold(static_cast<int>(dec.decode_symbol(m.diff[5])) +
+                                       clamp_byte(diff + high(last[2]))));
     }
     out[1] = static_cast<std::uint16_t>(g_low | (g_high << 8));
     out[2] = static_cast<std::uint16_t>(b_low | (b_high << 8));
@@ -120,11 +132,13 @@ bool encode_rgb(ArithmeticEncoder& enc, RgbModels& m, const std::uint16_t* last,
             enc.encode_symbol(m.diff[4], fold(low(now[2]) - clamp_byte(diff_low + low(last[2]))));
         }
         if (sym & (1u << 3)) {
-            enc.encode_symbol(m.diff[3], fold(high(now[1]) - clamp_byte(diff_high + high(last[1]))));
+            enc.encode_symbol(m.diff[3],
+                              fold(high(now[1]) - clamp_byte(diff_high + high(last[1]))));
         }
         if (sym & (1u << 5)) {
             diff_high = (diff_high + high(now[1]) - high(last[1])) / 2;
-            enc.encode_symbol(m.diff[5], fold(high(now[2]) - clamp_byte(diff_high + high(last[2]))));
+            enc.encode_symbol(m.diff[5],
+                              fold(high(now[2]) - clamp_byte(diff_high + high(last[2]))));
         }
     }
     return sym != 0;
@@ -225,8 +239,11 @@ void ColorEncoder::done() {
 }
 
 std::span<const std::uint8_t> ColorEncoder::layer(std::size_t i) const {
-    if (i == 0) return changed_rgb_ ? std::span<const std::uint8_t>(enc_rgb_.bytes()) : std::span<const std::uint8_t>();
-    return changed_nir_ ? std::span<const std::uint8_t>(enc_nir_.bytes()) : std::span<const std::uint8_t>();
+    if (i == 0)
+        return changed_rgb_ ? std::span<const std::uint8_t>(enc_rgb_.bytes())
+                            : std::span<const std::uint8_t>();
+    return changed_nir_ ? std::span<const std::uint8_t>(enc_nir_.bytes())
+                        : std::span<const std::uint8_t>();
 }
 
 }  // namespace lidarmill::laz::layered

@@ -20,9 +20,9 @@ struct WavePacket {
     std::int32_t x = 0, y = 0, z = 0;
 
     static WavePacket load(const std::uint8_t* p) {
-        return {load_le<std::uint64_t>(p),      load_le<std::uint32_t>(p + 8),
-                load_le<std::int32_t>(p + 12),  load_le<std::int32_t>(p + 16),
-                load_le<std::int32_t>(p + 20),  load_le<std::int32_t>(p + 24)};
+        return {load_le<std::uint64_t>(p),     load_le<std::uint32_t>(p + 8),
+                load_le<std::int32_t>(p + 12), load_le<std::int32_t>(p + 16),
+                load_le<std::int32_t>(p + 20), load_le<std::int32_t>(p + 24)};
     }
     void store(std::uint8_t* p) const {
         store_le(p, offset);
@@ -66,7 +66,7 @@ struct WavePacket13State {
 };
 
 class WavePacket13Decoder final : public ItemDecoder {
-public:
+  public:
     explicit WavePacket13Decoder(ArithmeticDecoder& dec) : dec_(dec), s_(false) {}
 
     void init(const std::uint8_t* first) override { s_.init(first, false); }
@@ -77,13 +77,20 @@ public:
         WavePacket cur;
         s_.last_offset_code = dec_.decode_symbol(s_.offset_code[s_.last_offset_code]);
         switch (s_.last_offset_code) {
-            case kSameOffset: cur.offset = last.offset; break;
-            case kFollows: cur.offset = last.offset + last.packet_size; break;
+            case kSameOffset:
+                cur.offset = last.offset;
+                break;
+            case kFollows:
+                cur.offset = last.offset + last.packet_size;
+                break;
             case kDelta32:
                 s_.last_diff_32 = s_.offset_diff.decompress(dec_, s_.last_diff_32);
-                cur.offset = last.offset + static_cast<std::uint64_t>(std::int64_t{s_.last_diff_32});
+                cur.offset =
+                    last.offset + static_cast<std::uint64_t>(std::int64_t{s_.last_diff_32});
                 break;
-            default: cur.offset = dec_.read_int64(); break;
+            default:
+                cur.offset = dec_.read_int64();
+                break;
         }
         cur.packet_size = static_cast<std::uint32_t>(
             s_.packet_size.decompress(dec_, static_cast<std::int32_t>(last.packet_size)));
@@ -95,13 +102,13 @@ public:
         s_.last = cur;
     }
 
-private:
+  private:
     ArithmeticDecoder& dec_;
     WavePacket13State s_;
 };
 
 class WavePacket13Encoder final : public ItemEncoder {
-public:
+  public:
     explicit WavePacket13Encoder(ArithmeticEncoder& enc) : enc_(enc), s_(true) {}
 
     void init(const std::uint8_t* first) override { s_.init(first, true); }
@@ -140,7 +147,7 @@ public:
         s_.last = cur;
     }
 
-private:
+  private:
     ArithmeticEncoder& enc_;
     WavePacket13State s_;
 };

@@ -43,7 +43,11 @@ enum OffsetKind : std::uint32_t { kSameOffset, kNextPacket, kOffsetDiff, kFullOf
 
 WavePacket14Context::WavePacket14Context(bool compress_models)
     : compress(compress_models),
-      packet_index(256, compress_models), ic_offset_diff(32), ic_packet_size(32), ic_return_point(32), ic_xyz(32, 3) {
+      packet_index(256, compress_models),
+      ic_offset_diff(32),
+      ic_packet_size(32),
+      ic_return_point(32),
+      ic_xyz(32, 3) {
     offset_kind.reserve(4);
     for (int i = 0; i < 4; ++i) offset_kind.emplace_back(4, compress_models);
 }
@@ -72,7 +76,8 @@ WavePacket14Context& WavePacket14Decoder::context(std::uint32_t channel) {
     return *slot;
 }
 
-void WavePacket14Decoder::init(LayerBytes layers, const std::uint8_t* first, std::uint32_t context_index) {
+void WavePacket14Decoder::init(LayerBytes layers, const std::uint8_t* first,
+                               std::uint32_t context_index) {
     has_layer_ = !layers[0].empty();
     if (has_layer_) dec_.init(layers[0]);
     for (auto& c : contexts_)
@@ -112,7 +117,8 @@ void WavePacket14Decoder::decode(std::uint8_t* item, std::uint32_t context_index
             break;
         case kOffsetDiff:
             c.last_offset_diff = c.ic_offset_diff.decompress(dec_, c.last_offset_diff);
-            now.offset = before.offset + static_cast<std::uint64_t>(static_cast<std::int64_t>(c.last_offset_diff));
+            now.offset = before.offset +
+                         static_cast<std::uint64_t>(static_cast<std::int64_t>(c.last_offset_diff));
             break;
         default:
             now.offset = dec_.read_int64();
@@ -196,7 +202,9 @@ void WavePacket14Encoder::encode(const std::uint8_t* item, std::uint32_t context
     std::memcpy(last, item, kSize);
 }
 
-void WavePacket14Encoder::done() { enc_.done(); }
+void WavePacket14Encoder::done() {
+    enc_.done();
+}
 
 std::span<const std::uint8_t> WavePacket14Encoder::layer(std::size_t) const {
     if (!changed_) return {};

@@ -18,21 +18,36 @@ constexpr std::size_t kItemSize = 6;
 
 const char* item_name(ItemType type) {
     switch (type) {
-        case ItemType::byte: return "BYTE";
-        case ItemType::short_: return "SHORT";
-        case ItemType::integer: return "INT";
-        case ItemType::long_: return "LONG";
-        case ItemType::float_: return "FLOAT";
-        case ItemType::double_: return "DOUBLE";
-        case ItemType::point10: return "POINT10";
-        case ItemType::gpstime11: return "GPSTIME11";
-        case ItemType::rgb12: return "RGB12";
-        case ItemType::wavepacket13: return "WAVEPACKET13";
-        case ItemType::point14: return "POINT14";
-        case ItemType::rgb14: return "RGB14";
-        case ItemType::rgbnir14: return "RGBNIR14";
-        case ItemType::wavepacket14: return "WAVEPACKET14";
-        case ItemType::byte14: return "BYTE14";
+        case ItemType::byte:
+            return "BYTE";
+        case ItemType::short_:
+            return "SHORT";
+        case ItemType::integer:
+            return "INT";
+        case ItemType::long_:
+            return "LONG";
+        case ItemType::float_:
+            return "FLOAT";
+        case ItemType::double_:
+            return "DOUBLE";
+        case ItemType::point10:
+            return "POINT10";
+        case ItemType::gpstime11:
+            return "GPSTIME11";
+        case ItemType::rgb12:
+            return "RGB12";
+        case ItemType::wavepacket13:
+            return "WAVEPACKET13";
+        case ItemType::point14:
+            return "POINT14";
+        case ItemType::rgb14:
+            return "RGB14";
+        case ItemType::rgbnir14:
+            return "RGBNIR14";
+        case ItemType::wavepacket14:
+            return "WAVEPACKET14";
+        case ItemType::byte14:
+            return "BYTE14";
     }
     return "?";
 }
@@ -46,18 +61,39 @@ struct ItemRule {
 
 bool rule_for(ItemType type, ItemRule& rule) {
     switch (type) {
-        case ItemType::point10: rule = {20, 1, 2}; return true;
-        case ItemType::gpstime11: rule = {8, 1, 2}; return true;
-        case ItemType::rgb12: rule = {6, 1, 2}; return true;
-        case ItemType::byte: rule = {0, 1, 2}; return true;
-        case ItemType::wavepacket13: rule = {29, 1, 1}; return true;
+        case ItemType::point10:
+            rule = {20, 1, 2};
+            return true;
+        case ItemType::gpstime11:
+            rule = {8, 1, 2};
+            return true;
+        case ItemType::rgb12:
+            rule = {6, 1, 2};
+            return true;
+        case ItemType::byte:
+            rule = {0, 1, 2};
+            return true;
+        case ItemType::wavepacket13:
+            rule = {29, 1, 1};
+            return true;
         // Version 2 of the LAS 1.4 items comes from "lasproto" and equals version 3.
-        case ItemType::point14: rule = {30, 2, 4}; return true;
-        case ItemType::rgb14: rule = {6, 2, 4}; return true;
-        case ItemType::rgbnir14: rule = {8, 2, 4}; return true;
-        case ItemType::byte14: rule = {0, 2, 4}; return true;
-        case ItemType::wavepacket14: rule = {29, 3, 4}; return true;
-        default: return false;
+        case ItemType::point14:
+            rule = {30, 2, 4};
+            return true;
+        case ItemType::rgb14:
+            rule = {6, 2, 4};
+            return true;
+        case ItemType::rgbnir14:
+            rule = {8, 2, 4};
+            return true;
+        case ItemType::byte14:
+            rule = {0, 2, 4};
+            return true;
+        case ItemType::wavepacket14:
+            rule = {29, 3, 4};
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -72,9 +108,9 @@ void check_item(const LazItem& item, Compressor compressor, const std::string& f
     }
     if (rule.size == 0 && item.size == 0) fail(file, fmt::format("{} item has size 0", name));
     // Uncompressed data (compressor 0) carries version 0 items.
-    const bool version_ok = compressor == Compressor::none
-                                ? item.version <= rule.max_version
-                                : item.version >= rule.min_version && item.version <= rule.max_version;
+    const bool version_ok = compressor == Compressor::none ? item.version <= rule.max_version
+                                                           : item.version >= rule.min_version &&
+                                                                 item.version <= rule.max_version;
     if (!version_ok) fail(file, fmt::format("unsupported {} item version {}", name, item.version));
 }
 
@@ -82,7 +118,8 @@ void check_item(const LazItem& item, Compressor compressor, const std::string& f
 
 LaszipVlr LaszipVlr::parse(std::span<const std::uint8_t> payload, const std::string& file) {
     if (payload.size() < kFixedPartSize) {
-        fail(file, fmt::format("payload of {} bytes is shorter than {}", payload.size(), kFixedPartSize));
+        fail(file,
+             fmt::format("payload of {} bytes is shorter than {}", payload.size(), kFixedPartSize));
     }
     const std::uint8_t* p = payload.data();
     LaszipVlr vlr;
@@ -179,14 +216,16 @@ LaszipVlr LaszipVlr::for_point_format(std::uint8_t point_format, std::uint16_t r
         } else if (las::has_rgb(point_format)) {
             vlr.items.push_back({ItemType::rgb14, 6, 3});
         }
-        if (las::has_wave_packet(point_format)) vlr.items.push_back({ItemType::wavepacket14, 29, 3});
+        if (las::has_wave_packet(point_format))
+            vlr.items.push_back({ItemType::wavepacket14, 29, 3});
         if (extra) vlr.items.push_back({ItemType::byte14, extra, 3});
     } else {
         vlr.compressor = Compressor::pointwise_chunked;
         vlr.items.push_back({ItemType::point10, 20, 2});
         if (las::has_gps_time(point_format)) vlr.items.push_back({ItemType::gpstime11, 8, 2});
         if (las::has_rgb(point_format)) vlr.items.push_back({ItemType::rgb12, 6, 2});
-        if (las::has_wave_packet(point_format)) vlr.items.push_back({ItemType::wavepacket13, 29, 1});
+        if (las::has_wave_packet(point_format))
+            vlr.items.push_back({ItemType::wavepacket13, 29, 1});
         if (extra) vlr.items.push_back({ItemType::byte, extra, 2});
     }
     return vlr;
@@ -219,7 +258,8 @@ void LaszipVlr::check(std::uint8_t point_format, std::uint16_t record_length,
         total += item.size;
     }
     if (total != record_length) {
-        fail(file, fmt::format("items add up to {} bytes but records have {}", total, record_length));
+        fail(file,
+             fmt::format("items add up to {} bytes but records have {}", total, record_length));
     }
 }
 

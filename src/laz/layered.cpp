@@ -2,7 +2,6 @@
 // per-layer byte counts of every item, then the layers. Item codecs: item_*14.cpp.
 #include "laz/layered.hpp"
 
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -34,6 +33,7 @@ struct ItemPlan {
     std::vector<ItemSlot> slots;  // VLR order; POINT14 first
     std::size_t layer_count = 0;
     bool nir = false;
+    Revision point_revision = Revision::v3;
     Revision color_revision = Revision::v3;
     Revision wavepacket_revision = Revision::v3;
     Revision byte_revision = Revision::v3;
@@ -56,7 +56,8 @@ Revision revision_of(const LazItem& item, bool accepts_v2) {
 }
 
 ItemPlan plan_items(const LaszipVlr& vlr, std::uint16_t record_length) {
-    if (vlr.compressor != Compressor::layered_chunked) throw_bad_items("compressor is not 3 (layered)");
+    if (vlr.compressor != Compressor::layered_chunked)
+        throw_bad_items("compressor is not 3 (layered)");
     if (vlr.items.empty() || vlr.items.front().type != ItemType::point14)
         throw_bad_items("the first item must be POINT14");
 
@@ -67,8 +68,8 @@ ItemPlan plan_items(const LaszipVlr& vlr, std::uint16_t record_length) {
         const LazItem& item = vlr.items[i];
         const auto expect_size = [&](std::size_t size, const char* name) {
             if (item.size != size)
-                throw_bad_items(std::string(name) + " has size " + std::to_string(item.size) + ", expected " +
-                                std::to_string(size));
+                throw_bad_items(std::string(name) + " has size " + std::to_string(item.size) +
+                                ", expected " + std::to_string(size));
         };
         const auto once = [&](bool& seen, const char* name) {
             if (seen) throw_bad_items(std::string(name) + " appears twice");
@@ -79,7 +80,7 @@ ItemPlan plan_items(const LaszipVlr& vlr, std::uint16_t record_length) {
             case ItemType::point14:
                 if (i != 0) throw_bad_items("POINT14 appears twice");
                 expect_size(30, "POINT14");
-                revision_of(item, true);
+                plan.point_revision = revision_of(item, true);
                 slot.layer_count = layered::kPoint14Layers;
                 break;
             case ItemType::rgb14:
@@ -88,7 +89,7 @@ ItemPlan plan_items(const LaszipVlr& vlr, std::uint16_t record_length) {
                 once(plan.has_color, "RGB14/RGBNIR14");
                 expect_size(nir ? 8 : 6, nir ? "RGBNIR14" : "RGB14");
                 plan.nir = nir;
-                plan.color_revision = getenv("LL_V4") ? Revision::v4 : revision_of(item, true);
+                plan.color_revision = revision_of(item, true);
                 slot.kind = Kind::color;
                 slot.layer_count = nir ? 2 : 1;
                 break;
@@ -122,11 +123,14 @@ ItemPlan plan_items(const LaszipVlr& vlr, std::uint16_t record_length) {
     return plan;
 }
 
-[[noreturn]] void throw_chunk(const std::string& why) { throw util::InputError("", "layered chunk: " + why); }
+[[noreturn]] void throw_chunk(const std::string& why) {
+    throw util::InputError("", "layered chunk: " + why);
+}
 
 class LayeredChunkDecoder final : public ChunkDecoder {
-public:
-    explicit LayeredChunkDecoder(ItemPlan plan) : plan_(std::move(plan)), layers_(plan_.layer_count) {
+  public:
+    explicit LayeredChunkDecoder(ItemPlan plan)
+        : plan_(std::move(plan)), point_(plan_.point_revision), layers_(plan_.layer_count) {
         if (plan_.has_color) color_.emplace(plan_.nir, plan_.color_revision);
         if (plan_.has_wavepacket) wavepacket_.emplace(plan_.wavepacket_revision);
         if (plan_.has_bytes) bytes_.emplace(plan_.extra_bytes, plan_.byte_revision);
@@ -149,12 +153,12 @@ public:
             init_items(out.data());
             for (; point < point_count; ++point) decode_record(out.data() + point * record_length);
         } catch (const util::InputError& e) {
-            throw_chunk("point " + std::to_string(point) + " of " + std::to_string(point_count) + ": " +
-                        e.problem());
+            throw_chunk("point " + std::to_string(point) + " of " + std::to_string(point_count) +
+                        ": " + e.problem());
         }
     }
 
-private:
+  private:
     // Reads the layer table after the first record and points each layer at its bytes.
     void split_layers(std::span<const std::uint8_t> rest) {
         const std::size_t table_bytes = 4 + 4 * plan_.layer_count;
@@ -224,15 +228,18 @@ private:
 };
 
 class LayeredChunkEncoder final : public ChunkEncoder {
-public:
-    explicit LayeredChunkEncoder(ItemPlan plan) : plan_(std::move(plan)) {
-        // LASzip 3.4 writes version 3 of every item; encode its (quirky) prediction.
-        if (plan_.has_color) color_.emplace(plan_.nir, Revision::v3);
-        if (plan_.has_wavepacket) wavepacket_.emplace(Revision::v3);
-        if (plan_.has_bytes) bytes_.emplace(plan_.extra_bytes, Revision::v3);
+  public:
+    // Codes the item versions the VLR names, so the chunks match the VLR written with
+    // them; LaszipVlr::for_point_format gives version 3, what LASzip 3.4 writes.
+    explicit LayeredChunkEncoder(ItemPlan plan)
+        : plan_(std::move(plan)), point_(plan_.point_revision) {
+        if (plan_.has_color) color_.emplace(plan_.nir, plan_.color_revision);
+        if (plan_.has_wavepacket) wavepacket_.emplace(plan_.wavepacket_revision);
+        if (plan_.has_bytes) bytes_.emplace(plan_.extra_bytes, plan_.byte_revision);
     }
 
-    std::vector<std::uint8_t> encode(std::span<const std::uint8_t> records, std::size_t point_count) override {
+    std::vector<std::uint8_t> encode(std::span<const std::uint8_t> records,
+                                     std::size_t point_count) override {
         const std::size_t record_length = plan_.record_length;
         if (point_count == 0) return {};
         if (records.size() / record_length < point_count)
@@ -246,7 +253,7 @@ public:
         return assemble(records.first(record_length), static_cast<std::uint32_t>(point_count));
     }
 
-private:
+  private:
     void init_items(const std::uint8_t* first) {
         const std::uint32_t context = point_.init(first);
         for (std::size_t i = 1; i < plan_.slots.size(); ++i) {
@@ -301,7 +308,8 @@ private:
         return {};
     }
 
-    std::vector<std::uint8_t> assemble(std::span<const std::uint8_t> first, std::uint32_t point_count) {
+    std::vector<std::uint8_t> assemble(std::span<const std::uint8_t> first,
+                                       std::uint32_t point_count) {
         point_.done();
         if (color_) color_->done();
         if (wavepacket_) wavepacket_->done();
@@ -342,11 +350,13 @@ private:
 
 }  // namespace
 
-std::unique_ptr<ChunkDecoder> make_layered_chunk_decoder(const LaszipVlr& vlr, std::uint16_t record_length) {
+std::unique_ptr<ChunkDecoder> make_layered_chunk_decoder(const LaszipVlr& vlr,
+                                                         std::uint16_t record_length) {
     return std::make_unique<LayeredChunkDecoder>(plan_items(vlr, record_length));
 }
 
-std::unique_ptr<ChunkEncoder> make_layered_chunk_encoder(const LaszipVlr& vlr, std::uint16_t record_length) {
+std::unique_ptr<ChunkEncoder> make_layered_chunk_encoder(const LaszipVlr& vlr,
+                                                         std::uint16_t record_length) {
     return std::make_unique<LayeredChunkEncoder>(plan_items(vlr, record_length));
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // LASzip's layered chunk compression (compressor 3) for point formats 6-10: items
-// POINT14, RGB14, RGBNIR14, WAVEPACKET14 and BYTE14, versions 2-4 decoded, version 3
-// encoded (what LASzip 3.4 writes).
+// POINT14, RGB14, RGBNIR14, WAVEPACKET14 and BYTE14, versions 2-4 (2 codes as 3). The
+// encoder codes the versions its VLR names; LASzip 3.4 writes version 3.
 //
 // A chunk is: the first record raw; uint32 point count; for every item in VLR order the
 // uint32 byte count of each of its layers; then the layers' bytes in the same order.
@@ -15,7 +15,9 @@ namespace lidarmill::laz {
 
 // Both throw util::InputError("", ...) when the item list does not describe a layered
 // record of `record_length` bytes (POINT14 first, known items, sizes adding up).
-std::unique_ptr<ChunkDecoder> make_layered_chunk_decoder(const LaszipVlr& vlr, std::uint16_t record_length);
-std::unique_ptr<ChunkEncoder> make_layered_chunk_encoder(const LaszipVlr& vlr, std::uint16_t record_length);
+std::unique_ptr<ChunkDecoder> make_layered_chunk_decoder(const LaszipVlr& vlr,
+                                                         std::uint16_t record_length);
+std::unique_ptr<ChunkEncoder> make_layered_chunk_encoder(const LaszipVlr& vlr,
+                                                         std::uint16_t record_length);
 
 }  // namespace lidarmill::laz

@@ -20,10 +20,13 @@ namespace lidarmill::laz::layered {
 
 inline constexpr std::uint32_t kChannels = 4;
 
-// LASzip's version 3 (and 2) RGB14/RGBNIR14/BYTE14/WAVEPACKET14 codecs keep predicting from
-// the previous channel's last item when the point switches to a channel already seen in
-// the chunk; version 4 predicts from that channel's own last item. Both must be decoded
-// exactly as written.
+// Two quirks of LASzip's version 3 (and 2) items that version 4 fixed; both must be
+// reproduced exactly, they change the bits:
+// - POINT14 v3 hands the other items the point's channel only on points where the channel
+//   changes; on all other points they get context 0 (LASzip's per-point context variable
+//   starts at 0 and v3 only assigns it inside the channel-switch branch).
+// - RGB14/RGBNIR14/BYTE14/WAVEPACKET14 v3, when switching to a context already used in
+//   the chunk, keep predicting from (and updating) the previous context's last item.
 enum class Revision { v3, v4 };
 
 // The bytes of each layer of one item inside a chunk, in the item's layer order.
@@ -67,7 +70,7 @@ void store_point14(std::uint8_t* record, const Point14Fields& p);
 
 // LASzip's median of the last five coordinate differences.
 class StreamingMedian5 {
-public:
+  public:
     void init() {
         values_ = {0, 0, 0, 0, 0};
         high_ = true;
@@ -75,7 +78,7 @@ public:
     void add(std::int32_t v);
     std::int32_t get() const { return values_[2]; }
 
-private:
+  private:
     std::array<std::int32_t, 5> values_{};
     bool high_ = true;
 };
@@ -136,16 +139,18 @@ enum Point14Layer : std::size_t {
 };
 
 class Point14Decoder {
-public:
+  public:
     static constexpr std::size_t kSize = 30;
     static constexpr std::size_t kLayerCount = kPoint14Layers;
 
+    explicit Point14Decoder(Revision revision = Revision::v3) : revision_(revision) {}
     // Starts a chunk whose first (raw) record is `first`; returns its channel.
     std::uint32_t init(LayerBytes layers, const std::uint8_t* first);
-    // Decodes the next record; returns its channel, the context of the other items.
+    // Decodes the next record; returns the context for the other items (see Revision).
     std::uint32_t decode(std::uint8_t* record);
 
-private:
+  private:
+    Revision revision_;
     Point14Context& context(std::uint32_t channel);
     void read_gps_time(Point14Context& c);
 
@@ -156,17 +161,20 @@ private:
 };
 
 class Point14Encoder {
-public:
+  public:
     static constexpr std::size_t kSize = 30;
     static constexpr std::size_t kLayerCount = kPoint14Layers;
 
+    explicit Point14Encoder(Revision revision = Revision::v3) : revision_(revision) {}
     std::uint32_t init(const std::uint8_t* first);
+    // Encodes the next record; returns the context for the other items (see Revision).
     std::uint32_t encode(const std::uint8_t* record);
     void done();
     // Empty for a layer whose field never changed in the chunk.
     std::span<const std::uint8_t> layer(std::size_t i) const;
 
-private:
+  private:
+    Revision revision_;
     Point14Context& context(std::uint32_t channel);
     void write_gps_time(Point14Context& c, std::uint64_t gps_time);
 
@@ -205,7 +213,8 @@ struct ColorContext {
 };
 
 // The difference coding of one RGB triple / one NIR value (item_rgb14.cpp, item_rgbnir14.cpp).
-void decode_rgb(ArithmeticDecoder& dec, RgbModels& m, const std::uint16_t* last, std::uint16_t* out);
+void decode_rgb(ArithmeticDecoder& dec, RgbModels& m, const std::uint16_t* last,
+                std::uint16_t* out);
 // Returns whether anything differed from `last`.
 bool encode_rgb(ArithmeticEncoder& enc, RgbModels& m, const std::uint16_t* last,
                 const std::uint16_t* now);
@@ -213,14 +222,14 @@ std::uint16_t decode_nir(ArithmeticDecoder& dec, NirModels& m, std::uint16_t las
 bool encode_nir(ArithmeticEncoder& enc, NirModels& m, std::uint16_t last, std::uint16_t now);
 
 class ColorDecoder {
-public:
+  public:
     ColorDecoder(bool with_nir, Revision revision) : with_nir_(with_nir), revision_(revision) {}
     std::size_t size() const { return with_nir_ ? 8 : 6; }
     std::size_t layer_count() const { return with_nir_ ? 2 : 1; }
     void init(LayerBytes layers, const std::uint8_t* first, std::uint32_t context);
     void decode(std::uint8_t* item, std::uint32_t context);
 
-private:
+  private:
     ColorContext& context(std::uint32_t channel);
 
     bool with_nir_;
@@ -234,7 +243,7 @@ private:
 };
 
 class ColorEncoder {
-public:
+  public:
     ColorEncoder(bool with_nir, Revision revision) : with_nir_(with_nir), revision_(revision) {}
     std::size_t size() const { return with_nir_ ? 8 : 6; }
     std::size_t layer_count() const { return with_nir_ ? 2 : 1; }
@@ -243,7 +252,7 @@ public:
     void done();
     std::span<const std::uint8_t> layer(std::size_t i) const;
 
-private:
+  private:
     ColorContext& context(std::uint32_t channel);
 
     bool with_nir_;
@@ -268,14 +277,14 @@ struct Byte14Context {
 };
 
 class Byte14Decoder {
-public:
+  public:
     Byte14Decoder(std::size_t count, Revision revision);
     std::size_t size() const { return count_; }
     std::size_t layer_count() const { return count_; }
     void init(LayerBytes layers, const std::uint8_t* first, std::uint32_t context);
     void decode(std::uint8_t* item, std::uint32_t context);
 
-private:
+  private:
     Byte14Context& context(std::uint32_t channel);
 
     std::size_t count_;
@@ -287,7 +296,7 @@ private:
 };
 
 class Byte14Encoder {
-public:
+  public:
     Byte14Encoder(std::size_t count, Revision revision);
     std::size_t size() const { return count_; }
     std::size_t layer_count() const { return count_; }
@@ -296,7 +305,7 @@ public:
     void done();
     std::span<const std::uint8_t> layer(std::size_t i) const;
 
-private:
+  private:
     Byte14Context& context(std::uint32_t channel);
 
     std::size_t count_;
@@ -327,7 +336,7 @@ struct WavePacket14Context {
 };
 
 class WavePacket14Decoder {
-public:
+  public:
     static constexpr std::size_t kSize = 29;
     explicit WavePacket14Decoder(Revision revision) : revision_(revision) {}
     std::size_t size() const { return kSize; }
@@ -335,7 +344,7 @@ public:
     void init(LayerBytes layers, const std::uint8_t* first, std::uint32_t context);
     void decode(std::uint8_t* item, std::uint32_t context);
 
-private:
+  private:
     WavePacket14Context& context(std::uint32_t channel);
 
     Revision revision_;
@@ -346,7 +355,7 @@ private:
 };
 
 class WavePacket14Encoder {
-public:
+  public:
     static constexpr std::size_t kSize = 29;
     explicit WavePacket14Encoder(Revision revision) : revision_(revision) {}
     std::size_t size() const { return kSize; }
@@ -356,7 +365,7 @@ public:
     void done();
     std::span<const std::uint8_t> layer(std::size_t i) const;
 
-private:
+  private:
     WavePacket14Context& context(std::uint32_t channel);
 
     Revision revision_;

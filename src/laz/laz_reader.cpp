@@ -45,9 +45,8 @@ std::int64_t read_table_offset(const util::File& file, const LazPointData& data)
 }
 
 // Decodes the compressed byte (and, for variable chunks, point) counts after the header.
-void decode_table_entries(std::span<const std::uint8_t> bytes, std::uint32_t count,
-                          bool variable, std::vector<std::uint64_t>& points,
-                          std::vector<std::uint64_t>& sizes) {
+void decode_table_entries(std::span<const std::uint8_t> bytes, std::uint32_t count, bool variable,
+                          std::vector<std::uint64_t>& points, std::vector<std::uint64_t>& sizes) {
     ArithmeticDecoder dec;
     dec.init(bytes);
     IntegerCompressor ic(32, 2);
@@ -72,7 +71,8 @@ ChunkTable read_chunk_table(const util::File& file, const LazPointData& data) {
         // LASzip 1.x: no chunks, one arithmetic stream over all points.
         if (data.point_count > 0) {
             table.chunks.push_back({data.point_data_offset,
-                                    data.point_data_end - data.point_data_offset, data.point_count});
+                                    data.point_data_end - data.point_data_offset,
+                                    data.point_count});
         }
         return table;
     }
@@ -81,7 +81,8 @@ ChunkTable read_chunk_table(const util::File& file, const LazPointData& data) {
     const std::int64_t table_offset = read_table_offset(file, data);
     if (table_offset <= 0 || static_cast<std::uint64_t>(table_offset) < chunks_start(data) ||
         static_cast<std::uint64_t>(table_offset) + 8 > data.point_data_end) {
-        table.problem = fmt::format("chunk table offset {} lies outside the point data", table_offset);
+        table.problem =
+            fmt::format("chunk table offset {} lies outside the point data", table_offset);
         return table;
     }
     std::vector<std::uint8_t> raw(data.point_data_end - static_cast<std::uint64_t>(table_offset));
@@ -93,7 +94,8 @@ ChunkTable read_chunk_table(const util::File& file, const LazPointData& data) {
         return table;
     }
     if (count == 0 || count > data.point_count) {
-        table.problem = fmt::format("chunk table lists {} chunks for {} points", count, data.point_count);
+        table.problem =
+            fmt::format("chunk table lists {} chunks for {} points", count, data.point_count);
         return table;
     }
     std::vector<std::uint64_t> points;
@@ -110,9 +112,10 @@ ChunkTable read_chunk_table(const util::File& file, const LazPointData& data) {
         const std::uint64_t chunk_points =
             std::min<std::uint64_t>(points_left, variable ? points[i] : data.vlr.chunk_size);
         if (sizes[i] == 0 || offset + sizes[i] > static_cast<std::uint64_t>(table_offset)) {
-            table.problem = fmt::format("chunk table entry {} ({} bytes at offset {}) runs past the "
-                                        "chunk table",
-                                        i + 1, sizes[i], offset);
+            table.problem = fmt::format(
+                "chunk table entry {} ({} bytes at offset {}) runs past the "
+                "chunk table",
+                i + 1, sizes[i], offset);
             table.chunks.clear();
             return table;
         }
@@ -121,8 +124,8 @@ ChunkTable read_chunk_table(const util::File& file, const LazPointData& data) {
         points_left -= chunk_points;
     }
     if (points_left > 0) {
-        table.problem = fmt::format("chunk table holds {} of {} points", data.point_count - points_left,
-                                    data.point_count);
+        table.problem = fmt::format("chunk table holds {} of {} points",
+                                    data.point_count - points_left, data.point_count);
         table.chunks.clear();
     }
     return table;
@@ -136,12 +139,13 @@ struct Slot {
     std::vector<std::uint8_t> records;
     std::size_t points = 0;
     std::exception_ptr error;
-    bool ready = false;               // guarded by the reader's mutex
+    bool ready = false;                // guarded by the reader's mutex
     std::atomic<bool> claimed{false};  // set by whoever decodes it: a worker or the reader
+    bool ready_unlocked = false;       // ready, when set by the reading thread itself
 };
 
 class LazRecordReader final : public las::RecordReader {
-public:
+  public:
     LazRecordReader(std::shared_ptr<util::File> file, const LazPointData& data, unsigned threads)
         : file_(std::move(file)), data_(data), remaining_(data.point_count) {
         try {
@@ -153,8 +157,9 @@ public:
         ChunkTable table = read_chunk_table(*file_, data_);
         if (!table.problem.empty()) {
             if (data_.vlr.variable_chunks()) {
-                throw util::InputError(file_->path(), table.problem + " (variable-size chunks cannot be "
-                                                                      "recovered without it)");
+                throw util::InputError(file_->path(), table.problem +
+                                                          " (variable-size chunks cannot be "
+                                                          "recovered without it)");
             }
             spdlog::warn("{}: {}; reading the chunks in order without it", file_->path(),
                          table.problem);
@@ -173,9 +178,11 @@ public:
             chunk_count_ = chunks_.size();
         }
         threads_ = threads == 0 ? static_cast<unsigned>(tbb::info::default_concurrency()) : threads;
-        if (threads_ > 1 && !walking_) {
-            // No slot reserved for this thread: it only waits, the workers decode.
-            arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(threads_), 0);
+        const unsigned workers =
+            std::min(threads_, static_cast<unsigned>(tbb::info::default_concurrency())) - 1;
+        if (workers > 0 && !walking_) {
+            // The reading thread decodes too (see wait_helping), so it gets no arena slot.
+            arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(workers), 0);
             group_ = std::make_unique<tbb::task_group>();
             window_size_ = 2 * threads_;
         }
@@ -187,8 +194,8 @@ public:
 
     std::size_t read(std::span<std::uint8_t> out) override {
         const std::size_t rl = data_.record_length;
-        std::size_t wanted = static_cast<std::size_t>(
-            std::min<std::uint64_t>(out.size() / rl, remaining_));
+        std::size_t wanted =
+            static_cast<std::size_t>(std::min<std::uint64_t>(out.size() / rl, remaining_));
         std::size_t written = 0;
         while (written < wanted) {
             if (!current_ || served_ == current_->points) {
@@ -206,7 +213,7 @@ public:
 
     std::uint64_t remaining() const override { return remaining_; }
 
-private:
+  private:
     std::string chunk_error(std::size_t index, const std::string& problem) const {
         return fmt::format("chunk {} of {}: {}", index + 1, chunk_count_, problem);
     }
@@ -229,20 +236,31 @@ private:
             rethrow_if_failed(*current_);
             return;
         }
-        while (window_.size() < window_size_ && next_scheduled_ < chunks_.size()) schedule(next_scheduled_++);
+        while (window_.size() < window_size_ && next_scheduled_ < chunks_.size())
+            schedule(next_scheduled_++);
         std::shared_ptr<Slot> slot = window_.front();
-        if (!slot->claimed.exchange(true)) {
-            // No worker got to it yet (there may be none at all): decode it here.
-            decode_into(*probe_decoder_, *slot, compressed_);
-        } else {
-            std::unique_lock lock(mutex_);
-            ready_.wait(lock, [&] { return slot->ready; });
-        }
+        wait_helping(*slot);
         window_.pop_front();
         ++next_served_;
         current_ = std::move(slot);
         rethrow_if_failed(*current_);
         if (next_scheduled_ < chunks_.size()) schedule(next_scheduled_++);
+    }
+
+    // Until `front` is decoded, this thread decodes chunks no worker has started (there may
+    // be no worker at all), then sleeps.
+    void wait_helping(Slot& front) {
+        for (auto& slot : window_) {
+            if (front.ready_unlocked) break;
+            if (!slot->claimed.exchange(true)) {
+                decode_into(*probe_decoder_, *slot, compressed_);
+                std::lock_guard lock(mutex_);
+                slot->ready = true;
+                slot->ready_unlocked = true;
+            }
+        }
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [&] { return front.ready; });
     }
 
     void rethrow_if_failed(const Slot& slot) const {
@@ -260,7 +278,8 @@ private:
                 auto& buffer = buffers_.local();
                 try {
                     if (!decoder) {
-                        decoder = make_chunk_decoder(data_.vlr, data_.point_format, data_.record_length);
+                        decoder =
+                            make_chunk_decoder(data_.vlr, data_.point_format, data_.record_length);
                     }
                     decode_into(*decoder, *slot, buffer);
                 } catch (...) {
@@ -276,7 +295,8 @@ private:
     }
 
     // Reads and decodes chunk slot.index; failures are stored in the slot, naming file and chunk.
-    void decode_into(ChunkDecoder& decoder, Slot& slot, std::vector<std::uint8_t>& compressed) const {
+    void decode_into(ChunkDecoder& decoder, Slot& slot,
+                     std::vector<std::uint8_t>& compressed) const {
         const ChunkLocation& where = chunks_[slot.index];
         try {
             compressed.resize(where.byte_count);
@@ -296,7 +316,8 @@ private:
     void walk_next_chunk() {
         const std::size_t index = walk_index_++;
         const std::uint64_t done = data_.point_count - remaining_;
-        const std::uint64_t points = std::min<std::uint64_t>(data_.vlr.chunk_size, data_.point_count - done);
+        const std::uint64_t points =
+            std::min<std::uint64_t>(data_.vlr.chunk_size, data_.point_count - done);
         if (!current_) current_ = std::make_shared<Slot>();
         current_->index = index;
         current_->points = static_cast<std::size_t>(points);
@@ -320,8 +341,9 @@ private:
         }
         const auto used = probe_decoder_->consumed_bytes();
         if (!used) {
-            throw util::InputError(file_->path(), chunk_error(index, "cannot find where this chunk "
-                                                                     "ends without a chunk table"));
+            throw util::InputError(file_->path(), chunk_error(index,
+                                                              "cannot find where this chunk "
+                                                              "ends without a chunk table"));
         }
         walk_offset_ += *used;
     }

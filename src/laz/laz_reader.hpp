@@ -30,8 +30,8 @@ std::unique_ptr<las::RecordReader> make_laz_record_reader(std::shared_ptr<util::
 
 // One compressed chunk as located by the chunk table.
 struct ChunkLocation {
-    std::uint64_t offset = 0;       // absolute file offset
-    std::uint64_t byte_count = 0;   // compressed size
+    std::uint64_t offset = 0;      // absolute file offset
+    std::uint64_t byte_count = 0;  // compressed size
     std::uint64_t point_count = 0;
 };
 

@@ -43,7 +43,7 @@ std::vector<std::uint8_t> encode_chunk_table(std::span<const std::uint64_t> chun
 namespace {
 
 class LazRecordWriter final : public las::RecordWriter {
-public:
+  public:
     LazRecordWriter(util::File& out, std::uint8_t point_format, std::uint16_t record_length,
                     std::uint32_t chunk_size, unsigned threads)
         : out_(out),
@@ -73,7 +73,8 @@ public:
                 const std::size_t room = (vlr_.chunk_size - pending_points()) * record_length_;
                 take = std::min(take, room);
             }
-            pending_.insert(pending_.end(), records.begin(), records.begin() + static_cast<long>(take));
+            pending_.insert(pending_.end(), records.begin(),
+                            records.begin() + static_cast<long>(take));
             records = records.subspan(take);
             if (!vlr_.variable_chunks() && pending_points() == vlr_.chunk_size) close_chunk();
         }
@@ -97,7 +98,7 @@ public:
         out_.seek(end);
     }
 
-private:
+  private:
     std::size_t pending_points() const { return pending_.size() / record_length_; }
 
     // The chunk-table pointer goes first; patched in finish().
@@ -125,9 +126,7 @@ private:
             encoded[i] = encoder->encode(batch_[i], batch_[i].size() / record_length_);
         };
         if (arena_ && batch_.size() > 1) {
-            arena_->execute([&] {
-                tbb::parallel_for(std::size_t{0}, batch_.size(), encode_one);
-            });
+            arena_->execute([&] { tbb::parallel_for(std::size_t{0}, batch_.size(), encode_one); });
         } else {
             for (std::size_t i = 0; i < batch_.size(); ++i) encode_one(i);
         }
@@ -156,9 +155,11 @@ private:
 
 }  // namespace
 
-std::unique_ptr<las::RecordWriter> make_laz_record_writer(util::File& out, std::uint8_t point_format,
+std::unique_ptr<las::RecordWriter> make_laz_record_writer(util::File& out,
+                                                          std::uint8_t point_format,
                                                           std::uint16_t record_length,
-                                                          std::uint32_t chunk_size, unsigned threads) {
+                                                          std::uint32_t chunk_size,
+                                                          unsigned threads) {
     return std::make_unique<LazRecordWriter>(out, point_format, record_length, chunk_size, threads);
 }
 

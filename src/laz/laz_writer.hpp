@@ -15,9 +15,11 @@ namespace lidarmill::laz {
 // chunk_size: points per chunk, or kVariableChunkSize when the caller ends chunks with
 // end_chunk(). threads: 0 = all cores. The writer starts writing at the file position of
 // its first write() or finish() call (after the caller wrote header and VLRs).
-std::unique_ptr<las::RecordWriter> make_laz_record_writer(util::File& out, std::uint8_t point_format,
+std::unique_ptr<las::RecordWriter> make_laz_record_writer(util::File& out,
+                                                          std::uint8_t point_format,
                                                           std::uint16_t record_length,
-                                                          std::uint32_t chunk_size, unsigned threads);
+                                                          std::uint32_t chunk_size,
+                                                          unsigned threads);
 
 // The LASzip chunk table bytes (version, count, compressed entries) for these chunks;
 // point counts are stored only for variable chunks.

@@ -28,7 +28,7 @@ constexpr double unit_from_bits(std::uint64_t bits) {
 
 // SplitMix64: one 64-bit word of state, fast, good enough for scene noise.
 class Rng {
-public:
+  public:
     explicit constexpr Rng(std::uint64_t seed) : state_(mix64(seed ^ 0x5DEECE66Dull)) {}
     constexpr std::uint64_t next() {
         state_ += 0x9E3779B97F4A7C15ull;
@@ -48,7 +48,7 @@ public:
         return static_cast<std::uint32_t>((next() >> 32) * n >> 32);
     }
 
-private:
+  private:
     std::uint64_t state_;
 };
 

@@ -19,7 +19,9 @@ enum Salt : std::uint64_t {
     salt_trees = 0x7EE5,
 };
 
-double fade(double t) { return t * t * t * (t * (t * 6.0 - 15.0) + 10.0); }
+double fade(double t) {
+    return t * t * t * (t * (t * 6.0 - 15.0) + 10.0);
+}
 
 double smoothstep01(double t) {
     t = std::clamp(t, 0.0, 1.0);
@@ -49,9 +51,9 @@ TerrainSpec terrain_spec(std::uint64_t seed, double side) {
     constexpr double wavelengths[] = {420.0, 170.0, 65.0, 23.0};
     constexpr double amplitudes[] = {14.0, 4.5, 1.3, 0.35};
     for (std::size_t i = 0; i < spec.octaves.size(); ++i) {
-        spec.octaves[i] = ValueNoise(hash_of(seed, salt_terrain, i + 1),
-                                     wavelengths[i] * rng.uniform(0.8, 1.25),
-                                     amplitudes[i] * relief);
+        spec.octaves[i] =
+            ValueNoise(hash_of(seed, salt_terrain, i + 1), wavelengths[i] * rng.uniform(0.8, 1.25),
+                       amplitudes[i] * relief);
     }
     River& river = spec.river;
     river.along_x = rng.chance(0.5);
@@ -166,14 +168,15 @@ double Terrain::height(double x, double y) const {
 // ---------------------------------------------------------------------------------------------
 ZoneMap::ZoneMap(std::uint64_t seed, double side, const River& river) {
     Rng rng(hash_of(seed, salt_zones));
-    // About one land-use region per 6 ha; the first three are forced so that every tile,
+    // About one land-use region per 6 ha; the first four are forced so that every tile,
     // however small, has buildings, forest and fields.
-    const auto site_count = std::max<std::size_t>(4, static_cast<std::size_t>(side * side / 60000.0));
-    constexpr Zone forced[] = {Zone::urban, Zone::forest, Zone::field};
+    const auto site_count =
+        std::max<std::size_t>(6, static_cast<std::size_t>(side * side / 60000.0));
+    constexpr Zone forced[] = {Zone::urban, Zone::forest, Zone::field, Zone::urban};
     for (std::size_t i = 0; i < site_count; ++i) {
         Site site;
         site.position = {rng.uniform(0.1, 0.9) * side, rng.uniform(0.1, 0.9) * side};
-        if (i < 3) {
+        if (i < std::size(forced)) {
             site.zone = forced[i];
         } else {
             const double u = rng.uniform();
@@ -334,7 +337,8 @@ ObjectGrid::ObjectGrid(double side, double cell, std::span<const Building> build
     entries_.resize(starts_.back());
     std::vector<std::uint32_t> fill(starts_.begin(), starts_.end() - 1);
     for (const Box& box : boxes) {
-        const Entry entry{box.id, static_cast<std::uint16_t>(box.x0), static_cast<std::uint16_t>(box.y0)};
+        const Entry entry{box.id, static_cast<std::uint16_t>(box.x0),
+                          static_cast<std::uint16_t>(box.y0)};
         for (int y = box.y0; y <= box.y1; ++y)
             for (int x = box.x0; x <= box.x1; ++x)
                 entries_[fill[static_cast<std::size_t>(y) * nx_ + x]++] = entry;
@@ -352,7 +356,8 @@ void ObjectGrid::query(double x0, double y0, double x1, double y1,
             for (std::uint32_t e = starts_[cell]; e < starts_[cell + 1]; ++e) {
                 const Entry& entry = entries_[e];
                 // Report an object only from the first query cell it overlaps.
-                if (std::max<int>(entry.first_ix, cx0) == x && std::max<int>(entry.first_iy, cy0) == y) {
+                if (std::max<int>(entry.first_ix, cx0) == x &&
+                    std::max<int>(entry.first_iy, cy0) == y) {
                     out.push_back(entry.id);
                 }
             }
@@ -380,7 +385,8 @@ std::vector<Building> place_buildings(std::uint64_t seed, double side, const Ter
     const double margin = (side - n * kBuildingCell) / 2;
     for (int j = 0; j < n; ++j) {
         for (int i = 0; i < n; ++i) {
-            Rng rng(hash_of(seed, salt_buildings, static_cast<std::uint64_t>(i), static_cast<std::uint64_t>(j)));
+            Rng rng(hash_of(seed, salt_buildings, static_cast<std::uint64_t>(i),
+                            static_cast<std::uint64_t>(j)));
             Vec2 c{margin + (i + 0.5) * kBuildingCell, margin + (j + 0.5) * kBuildingCell};
             if (zones.at(c.x, c.y) != Zone::urban || !rng.chance(0.85)) continue;
             Building b;
@@ -407,7 +413,9 @@ std::vector<Building> place_buildings(std::uint64_t seed, double side, const Ter
                 }
             b.eave_z = base + floors_to_eave(rng);
             const double roof_kind = rng.uniform();
-            b.roof = roof_kind < 0.35 ? RoofType::flat : roof_kind < 0.75 ? RoofType::gable : RoofType::hip;
+            b.roof = roof_kind < 0.35   ? RoofType::flat
+                     : roof_kind < 0.75 ? RoofType::gable
+                                        : RoofType::hip;
             b.slope = b.roof == RoofType::flat ? 0.0 : rng.uniform(0.45, 1.0);
             b.top_z = b.eave_z + b.slope * b.half_v;
             if (b.roof == RoofType::flat) {
@@ -490,7 +498,8 @@ std::vector<Tree> place_trees(std::uint64_t seed, double side, const Terrain& te
         return std::clamp(static_cast<int>(std::floor((v - margin) / kBuildingCell)), 0, bn - 1);
     };
     for (std::uint32_t i = 0; i < buildings.size(); ++i) {
-        by_cell[static_cast<std::size_t>(bcell(buildings[i].center.y)) * bn + bcell(buildings[i].center.x)]
+        by_cell[static_cast<std::size_t>(bcell(buildings[i].center.y)) * bn +
+                bcell(buildings[i].center.x)]
             .push_back(i);
     }
     auto clear_of_buildings = [&](const Tree& t) {
@@ -515,21 +524,32 @@ std::vector<Tree> place_trees(std::uint64_t seed, double side, const Terrain& te
     const int n = static_cast<int>(std::ceil(side / cell));
     for (int j = 0; j < n; ++j) {
         for (int i = 0; i < n; ++i) {
-            Rng rng(hash_of(seed, salt_trees, static_cast<std::uint64_t>(i), static_cast<std::uint64_t>(j)));
+            Rng rng(hash_of(seed, salt_trees, static_cast<std::uint64_t>(i),
+                            static_cast<std::uint64_t>(j)));
             const Vec2 at{(i + rng.uniform()) * cell, (j + rng.uniform()) * cell};
             const Vec2 shrub_at{(i + rng.uniform()) * cell, (j + rng.uniform()) * cell};
             if (at.x >= side || at.y >= side || shrub_at.x >= side || shrub_at.y >= side) continue;
             const Zone zone = zones.at(at.x, at.y);
             double tree_chance = 0, shrub_chance = 0, conifer_share = 0;
             switch (zone) {
-                case Zone::forest: tree_chance = 0.85, shrub_chance = 0.25, conifer_share = 0.4; break;
-                case Zone::urban: tree_chance = 0.06, shrub_chance = 0.06, conifer_share = 0.15; break;
-                case Zone::field: tree_chance = 0.012, shrub_chance = 0.02, conifer_share = 0.1; break;
-                case Zone::crop: tree_chance = 0.002, shrub_chance = 0.0, conifer_share = 0.0; break;
-                case Zone::water: break;
+                case Zone::forest:
+                    tree_chance = 0.85, shrub_chance = 0.25, conifer_share = 0.4;
+                    break;
+                case Zone::urban:
+                    tree_chance = 0.06, shrub_chance = 0.06, conifer_share = 0.15;
+                    break;
+                case Zone::field:
+                    tree_chance = 0.012, shrub_chance = 0.02, conifer_share = 0.1;
+                    break;
+                case Zone::crop:
+                    tree_chance = 0.002, shrub_chance = 0.0, conifer_share = 0.0;
+                    break;
+                case Zone::water:
+                    break;
             }
             if (rng.chance(tree_chance)) {
-                const TreeKind kind = rng.chance(conifer_share) ? TreeKind::conifer : TreeKind::broadleaf;
+                const TreeKind kind =
+                    rng.chance(conifer_share) ? TreeKind::conifer : TreeKind::broadleaf;
                 Tree tree = make_tree(rng, kind, at, terrain);
                 if (acceptable(tree)) trees.push_back(tree);
             }
@@ -564,7 +584,8 @@ Scene build_scene(std::uint64_t seed, double side) {
             }
         tallest = std::max(tallest, b.top_z - lowest);
     }
-    for (const Tree& t : scene.trees) tallest = std::max(tallest, t.center_z + t.radius_v - t.ground_z);
+    for (const Tree& t : scene.trees)
+        tallest = std::max(tallest, t.center_z + t.radius_v - t.ground_z);
     scene.max_object_height = tallest;
     return scene;
 }

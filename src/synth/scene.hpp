@@ -14,22 +14,30 @@ namespace lidarmill::synth::detail {
 struct Vec2 {
     double x = 0, y = 0;
 };
-inline Vec2 operator+(Vec2 a, Vec2 b) { return {a.x + b.x, a.y + b.y}; }
-inline Vec2 operator-(Vec2 a, Vec2 b) { return {a.x - b.x, a.y - b.y}; }
-inline Vec2 operator*(double k, Vec2 a) { return {k * a.x, k * a.y}; }
-inline double dot(Vec2 a, Vec2 b) { return a.x * b.x + a.y * b.y; }
+inline Vec2 operator+(Vec2 a, Vec2 b) {
+    return {a.x + b.x, a.y + b.y};
+}
+inline Vec2 operator-(Vec2 a, Vec2 b) {
+    return {a.x - b.x, a.y - b.y};
+}
+inline Vec2 operator*(double k, Vec2 a) {
+    return {k * a.x, k * a.y};
+}
+inline double dot(Vec2 a, Vec2 b) {
+    return a.x * b.x + a.y * b.y;
+}
 
 inline constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Smooth 2-D value noise in [-amplitude, amplitude].
 class ValueNoise {
-public:
+  public:
     ValueNoise() = default;
     ValueNoise(std::uint64_t seed, double wavelength, double amplitude);
     double operator()(double x, double y) const;
     double amplitude() const { return amplitude_; }
 
-private:
+  private:
     std::uint64_t seed_ = 0;
     double inv_wavelength_ = 1, amplitude_ = 0;
     double shift_x_ = 0, shift_y_ = 0;
@@ -48,7 +56,7 @@ struct River {
 
 // Top surface (ground, or water where the river is) baked on a grid for fast ray casting.
 class Terrain {
-public:
+  public:
     Terrain() = default;
     Terrain(std::uint64_t seed, double side);
     double height(double x, double y) const;
@@ -59,7 +67,7 @@ public:
     // Bounds valid for any tile with this seed and side, known without baking.
     static void bounds(std::uint64_t seed, double side, double& lo, double& hi);
 
-private:
+  private:
     double unbaked_height(double x, double y) const;
 
     double base_z_ = 0;
@@ -75,7 +83,7 @@ enum class Zone : std::uint8_t { field, crop, urban, forest, water };
 
 // Land use on a coarse raster: Voronoi regions of seeded sites with noisy borders.
 class ZoneMap {
-public:
+  public:
     struct Site {
         Vec2 position;
         Zone zone;
@@ -86,7 +94,7 @@ public:
     Zone at(double x, double y) const;
     const Site& nearest_site(double x, double y) const;
 
-private:
+  private:
     Zone classify(double x, double y, const River& river) const;
 
     std::vector<Site> sites_;
@@ -158,14 +166,14 @@ bool intersect(const Tree&, const Ray&, double& s_in, double& s_out);
 // Uniform grid listing which objects overlap each cell (CSR layout). Items with the top bit set
 // are buildings, others trees.
 class ObjectGrid {
-public:
+  public:
     static constexpr std::uint32_t kBuildingBit = 0x80000000u;
     ObjectGrid() = default;
     ObjectGrid(double side, double cell, std::span<const Building>, std::span<const Tree>);
     // Replaces `out` with the items overlapping the box, each once.
     void query(double x0, double y0, double x1, double y1, std::vector<std::uint32_t>& out) const;
 
-private:
+  private:
     // An object is listed in every cell its bounding box overlaps; the first cell of the box
     // lets a query report it once without sorting.
     struct Entry {

@@ -12,12 +12,19 @@ namespace lidarmill::synth {
 struct SynthParams {
     std::uint64_t points = 5'000'000;
     std::uint64_t seed = 1;
-    double density = 15.0;  // points per square metre
+    double density = 15.0;                             // points per square metre
     double origin_x = 650000.0, origin_y = 6860000.0;  // lower-left corner, Lambert-93 metres
     bool rgb = false, nir = false;
 };
 
-enum class TruthClass : std::uint8_t { other = 0, ground = 1, wall = 2, roof = 3, vegetation = 4, water = 5 };
+enum class TruthClass : std::uint8_t {
+    other = 0,
+    ground = 1,
+    wall = 2,
+    roof = 3,
+    vegetation = 4,
+    water = 5
+};
 
 struct TruthRecord {
     TruthClass label;
@@ -28,11 +35,11 @@ struct TruthRecord {
 struct TileLayout {
     std::uint8_t point_format;  // 6, 7 with rgb, 8 with nir (nir implies rgb)
     std::uint16_t record_length;
-    double scale[3];   // 0.01 like IGN, z too
+    double scale[3];  // 0.01 like IGN, z too
     double offset[3];
-    double min[3];     // the tile box; exact bounds are computed by the writer
+    double min[3];  // the tile box; exact bounds are computed by the writer
     double max[3];
-    std::string wkt;   // EPSG:2154 RGF93 v1 / Lambert-93, OGC WKT1
+    std::string wkt;  // EPSG:2154 RGF93 v1 / Lambert-93, OGC WKT1
     std::uint64_t point_count;
     double side;
 };

@@ -20,14 +20,14 @@ inline constexpr std::size_t kTruthRecordSize = 5;
 
 // Streams truth records to `path`; the file appears under its name only after finish().
 class TruthWriter {
-public:
+  public:
     explicit TruthWriter(const std::filesystem::path& path);
     void write(std::span<const TruthRecord> records);
     // Writes the final count into the header and publishes the file.
     void finish();
     std::uint64_t count() const { return count_; }
 
-private:
+  private:
     util::AtomicOutputFile out_;
     std::vector<std::uint8_t> buffer_;
     std::uint64_t count_ = 0;

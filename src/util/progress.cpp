@@ -1,5 +1,7 @@
 #include "util/progress.hpp"
 
+#include <exception>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -114,6 +116,8 @@ Progress::Progress(std::string task, std::uint64_t total, ProgressStyle style, s
 }
 
 Progress::~Progress() {
+    // Unwinding from a failure: a "done" line would contradict the error that follows.
+    if (std::uncaught_exceptions() > 0) return;
     try {
         finish();
     } catch (...) {

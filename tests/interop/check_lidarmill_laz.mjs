@@ -39,7 +39,12 @@ function whyInputIsSkipped(entry) {
 
 async function lidarmillChecksum(binary, file) {
   const result = await run(binary, ['info', file, '--json', '--checksum']);
-  const json = parseJsonLine(result.stdout);
+  let json;
+  try {
+    json = JSON.parse(result.stdout);  // info prints one (pretty-printed) JSON document
+  } catch {
+    json = parseJsonLine(result.stdout);
+  }
   if (result.code !== 0) throw new Error(`lidarmill info exited ${result.code}: ${result.stderr.trim().split('\n')[0]}`);
   if (!json || !/^[0-9a-f]{64}$/.test(json.records_sha256 ?? '')) {
     throw new Error('lidarmill info --json --checksum printed no records_sha256');

@@ -27,7 +27,8 @@ TEST(Arithmetic, BitsRoundTripWithSkewedStatistics) {
     ArithmeticDecoder dec;
     dec.init(enc.bytes());
     BitModel dec_model;
-    for (std::size_t i = 0; i < bits.size(); ++i) ASSERT_EQ(dec.decode_bit(dec_model), bits[i]) << i;
+    for (std::size_t i = 0; i < bits.size(); ++i)
+        ASSERT_EQ(dec.decode_bit(dec_model), bits[i]) << i;
     EXPECT_LE(dec.position(), enc.bytes().size());
 }
 

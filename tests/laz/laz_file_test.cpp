@@ -11,8 +11,8 @@
 
 #include "laz/chunk_codec.hpp"
 #include "laz/laz_reader.hpp"
-#include "laz/laz_writer.hpp"
 #include "laz/laz_test_support.hpp"
+#include "laz/laz_writer.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/sha256.hpp"
@@ -34,7 +34,8 @@ std::vector<std::uint8_t> decode_file(const std::filesystem::path& path, unsigne
     while (true) {
         const std::size_t n = reader->read(buffer);
         if (n == 0) break;
-        records.insert(records.end(), buffer.begin(), buffer.begin() + static_cast<long>(n * info.record_length));
+        records.insert(records.end(), buffer.begin(),
+                       buffer.begin() + static_cast<long>(n * info.record_length));
     }
     EXPECT_EQ(reader->remaining(), 0u);
     return records;
@@ -48,20 +49,26 @@ struct Expected {
 // records_sha256 from SOURCES.md (agreed by laz-perf, laz-rs and LASzip).
 const Expected kLegacyLaz[] = {
     {"legacy/point10.las.laz", "d2033d0504e6b849a1301368703f90c77eda09c93e5d623e89cab06cb98ad63f"},
-    {"legacy/point-time.las.laz", "0e80c2de788f2a50a3a2797cd807af2434ecd3fd3b8330a2087f699725c94874"},
-    {"legacy/point-color.las.laz", "b31e5bc003bae4f6dab5ab7f81488bfc6854a758dd71f1b38a6753425af7c76d"},
-    {"legacy/point-color-time.las.laz", "df9ea7bd185ff9d99700cbfced75989bb91415a12c893381273cca1dbd7182c1"},
+    {"legacy/point-time.las.laz",
+     "0e80c2de788f2a50a3a2797cd807af2434ecd3fd3b8330a2087f699725c94874"},
+    {"legacy/point-color.las.laz",
+     "b31e5bc003bae4f6dab5ab7f81488bfc6854a758dd71f1b38a6753425af7c76d"},
+    {"legacy/point-color-time.las.laz",
+     "df9ea7bd185ff9d99700cbfced75989bb91415a12c893381273cca1dbd7182c1"},
     {"legacy/extrabytes.laz", "c98294910637458e4b55447460f2dece893aca5990f4fd5624fec7d570783c31"},
     {"legacy/autzen_trim.laz", "f4eb6d80bf1fa507ffdcdaa73606d09041982659a50ee3895957e0b2b347f54b"},
     {"legacy/point10-1.0.laz", "7810e82de62426854d981d9435d2ad1c58cd8317c62699e329c644e36c03da37"},
-    {"legacy/no-points-1.3.laz", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-    {"legacy/point-time-1.4.las.laz", "0e80c2de788f2a50a3a2797cd807af2434ecd3fd3b8330a2087f699725c94874"},
+    {"legacy/no-points-1.3.laz",
+     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+    {"legacy/point-time-1.4.las.laz",
+     "0e80c2de788f2a50a3a2797cd807af2434ecd3fd3b8330a2087f699725c94874"},
     {"legacy/lone-star.laz", "29178e5d5621e60aa11b25c399e17d27e4163cb95bda4eedef8633a5cbb0d02f"},
     {"legacy/simple-laszip-compressor-version-1.2r0.laz",
      "0717948a72e6bf719db8d96ded1e76b760d73fb683347ebe3dd603832e3d5015"},
     {"legacy/laszip-generated_with2bytespadding.laz",
      "0717948a72e6bf719db8d96ded1e76b760d73fb683347ebe3dd603832e3d5015"},
-    {"legacy/liblas-generated.laz", "0717948a72e6bf719db8d96ded1e76b760d73fb683347ebe3dd603832e3d5015"},
+    {"legacy/liblas-generated.laz",
+     "0717948a72e6bf719db8d96ded1e76b760d73fb683347ebe3dd603832e3d5015"},
     {"legacy/plane.laz", "933d0f7f9519699d14522520a7bb36e798bb07b9a7d60aab2a8b7e98a4d94e6b"},
 };
 
@@ -70,8 +77,27 @@ TEST(LazFile, LegacyFilesDecodeToReferenceDigests) {
     for (const auto& e : kLegacyLaz) {
         for (unsigned threads : {1u, 3u}) {
             const auto records = decode_file(shared_data() / e.file, threads);
-            EXPECT_EQ(util::sha256_hex(records), e.sha256) << e.file << " with " << threads << " threads";
+            EXPECT_EQ(util::sha256_hex(records), e.sha256)
+                << e.file << " with " << threads << " threads";
         }
+    }
+}
+
+TEST(LazFile, LayeredFilesDecodeThroughTheReader) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    // Compressor 3 chunks come from the layered codec; chunk tables, EVLRs after the point
+    // data and variable chunks (COPC) are this reader's job.
+    const Expected files[] = {
+        {"las14/1_4_w_evlr.laz",
+         "923571fd0bdbfdc886522adcb5fccaa6462642142937b1a3c490519155d447ba"},
+        {"copc/lone-star.copc.laz",
+         "fb81e03fca9a6e3569feb6aa6e9eb92ddbca58ac10cb29fc8ba5e7eec4027dd3"},
+        {"ign/test_data_77055_627755_LA93_IGN69.laz",
+         "3e31031b3ace1abacd5305abd7afdd9a1e050e0d63e6a04fb01ccbb1a3c3e76f"},
+    };
+    for (const auto& e : files) {
+        const auto records = decode_file(shared_data() / e.file, 2);
+        EXPECT_EQ(util::sha256_hex(records), e.sha256) << e.file;
     }
 }
 
@@ -79,7 +105,8 @@ TEST(LazFile, OddReadSizesKeepPointOrder) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     // 110000 points in 3 chunks, read 7 records at a time across chunk boundaries.
     const auto records = decode_file(shared_data() / "legacy/autzen_trim.laz", 2, 7);
-    EXPECT_EQ(util::sha256_hex(records), "f4eb6d80bf1fa507ffdcdaa73606d09041982659a50ee3895957e0b2b347f54b");
+    EXPECT_EQ(util::sha256_hex(records),
+              "f4eb6d80bf1fa507ffdcdaa73606d09041982659a50ee3895957e0b2b347f54b");
 }
 
 TEST(LazFile, ProgressesWithoutAnyTbbWorker) {
@@ -87,12 +114,13 @@ TEST(LazFile, ProgressesWithoutAnyTbbWorker) {
     // The reader must decode the chunks itself when the pool has no worker to give.
     tbb::global_control one_thread(tbb::global_control::max_allowed_parallelism, 1);
     const auto records = decode_file(shared_data() / "legacy/lone-star.laz", 4, 10000);
-    EXPECT_EQ(util::sha256_hex(records), "29178e5d5621e60aa11b25c399e17d27e4163cb95bda4eedef8633a5cbb0d02f");
+    EXPECT_EQ(util::sha256_hex(records),
+              "29178e5d5621e60aa11b25c399e17d27e4163cb95bda4eedef8633a5cbb0d02f");
 }
 
 // A scratch file removed at the end of the test.
 class TempFile {
-public:
+  public:
     explicit TempFile(const std::string& name)
         : path_(std::filesystem::temp_directory_path() /
                 (name + "." + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
@@ -100,18 +128,16 @@ public:
     ~TempFile() { std::filesystem::remove(path_); }
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
 // Writes `records` as LAZ point data after a `prefix_size`-byte dummy prefix; returns the
 // file bytes. `chunk_ends` (variable chunks) lists record counts after which to end a chunk.
-std::vector<std::uint8_t> write_laz_point_data(const std::filesystem::path& path,
-                                               const std::vector<std::uint8_t>& records,
-                                               std::uint8_t point_format, std::uint16_t record_length,
-                                               std::uint32_t chunk_size, unsigned threads,
-                                               std::size_t prefix_size,
-                                               const std::vector<std::size_t>& chunk_ends = {}) {
+std::vector<std::uint8_t> write_laz_point_data(
+    const std::filesystem::path& path, const std::vector<std::uint8_t>& records,
+    std::uint8_t point_format, std::uint16_t record_length, std::uint32_t chunk_size,
+    unsigned threads, std::size_t prefix_size, const std::vector<std::size_t>& chunk_ends = {}) {
     util::File out(path, util::File::Mode::write);
     out.write(std::vector<std::uint8_t>(prefix_size, 0xAB));
     auto writer = make_laz_record_writer(out, point_format, record_length, chunk_size, threads);
@@ -140,8 +166,10 @@ std::vector<std::uint8_t> decode_written(const std::filesystem::path& path, std:
                                          std::uint64_t count, std::uint8_t point_format,
                                          std::uint16_t record_length, std::uint32_t chunk_size,
                                          unsigned threads) {
-    const LazPointData data{prefix_size, std::filesystem::file_size(path), count, point_format,
-                            record_length, LaszipVlr::for_point_format(point_format, record_length, chunk_size)};
+    const LazPointData data{
+        prefix_size,   std::filesystem::file_size(path),
+        count,         point_format,
+        record_length, LaszipVlr::for_point_format(point_format, record_length, chunk_size)};
     auto file = std::make_shared<util::File>(path, util::File::Mode::read);
     auto reader = make_laz_record_reader(file, data, threads);
     std::vector<std::uint8_t> records(count * record_length);
@@ -155,12 +183,12 @@ std::vector<std::uint8_t> decode_written(const std::filesystem::path& path, std:
     return records;
 }
 
-const char* const kLegacyLas[] = {"legacy/point10.las",   "legacy/point-time.las",
-                                  "legacy/point-color.las", "legacy/point-color-time.las",
-                                  "legacy/extrabytes.las", "legacy/autzen_trim.las",
-                                  "legacy/simple1_3.las",  "legacy/point10-1.0.las",
+const char* const kLegacyLas[] = {"legacy/point10.las",       "legacy/point-time.las",
+                                  "legacy/point-color.las",   "legacy/point-color-time.las",
+                                  "legacy/extrabytes.las",    "legacy/autzen_trim.las",
+                                  "legacy/simple1_3.las",     "legacy/point10-1.0.las",
                                   "legacy/no-points-1.3.las", "odd/1.2-empty-geotiff-vlrs.las",
-                                  "odd/gps-time-nan.las",  "odd/spurious.las"};
+                                  "odd/gps-time-nan.las",     "odd/spurious.las"};
 
 TEST(LazFile, LegacyLasRoundTripsThroughOurEncoder) {
     LIDARMILL_REQUIRE_SHARED_DATA();
@@ -172,7 +200,8 @@ TEST(LazFile, LegacyLasRoundTripsThroughOurEncoder) {
         for (std::uint32_t chunk_size : {kDefaultChunkSize, 1000u, 1u}) {
             if (chunk_size == 1 && count > 2000) continue;
             TempFile tmp("lazcore_roundtrip");
-            write_laz_point_data(tmp.path(), records, info.point_format, info.record_length, chunk_size, 2, 100);
+            write_laz_point_data(tmp.path(), records, info.point_format, info.record_length,
+                                 chunk_size, 2, 100);
             const auto decoded = decode_written(tmp.path(), 100, count, info.point_format,
                                                 info.record_length, chunk_size, 2);
             EXPECT_TRUE(decoded == records) << name << " chunk size " << chunk_size;
@@ -187,11 +216,15 @@ TEST(LazFile, VariableChunksRoundTrip) {
     const auto records = las_records(bytes, info);
     TempFile tmp("lazcore_variable");
     const std::vector<std::size_t> ends = {1, 2, 5000, 5001, 60000, 109999};
-    const auto file = write_laz_point_data(tmp.path(), records, info.point_format, info.record_length,
-                                           kVariableChunkSize, 3, 64, ends);
-    const LazPointData data{64, file.size(), 110000, info.point_format, info.record_length,
-                            LaszipVlr::for_point_format(info.point_format, info.record_length,
-                                                        kVariableChunkSize)};
+    const auto file = write_laz_point_data(tmp.path(), records, info.point_format,
+                                           info.record_length, kVariableChunkSize, 3, 64, ends);
+    const LazPointData data{
+        64,
+        file.size(),
+        110000,
+        info.point_format,
+        info.record_length,
+        LaszipVlr::for_point_format(info.point_format, info.record_length, kVariableChunkSize)};
     util::File in(tmp.path(), util::File::Mode::read);
     const ChunkTable table = read_chunk_table(in, data);
     ASSERT_TRUE(table.problem.empty()) << table.problem;
@@ -205,7 +238,8 @@ TEST(LazFile, VariableChunksRoundTrip) {
 }
 
 // The point data region (chunk table pointer, chunks, table) of a file.
-std::vector<std::uint8_t> point_data_region(const std::vector<std::uint8_t>& file, const LasInfo& info) {
+std::vector<std::uint8_t> point_data_region(const std::vector<std::uint8_t>& file,
+                                            const LasInfo& info) {
     return {file.begin() + static_cast<long>(info.point_data_offset),
             file.begin() + static_cast<long>(info.point_data_end)};
 }
@@ -231,27 +265,29 @@ TEST(LazFile, EncoderOutputMatchesLaszipBytes) {
         const auto reference = point_data_region(laz_bytes, laz);
         TempFile tmp("lazcore_pair");
         // Same prefix length as the reference so the absolute chunk-table pointer matches too.
-        const auto ours_file = write_laz_point_data(tmp.path(), las_records(las_bytes, las), las.point_format,
-                                                    las.record_length, kDefaultChunkSize, 2,
-                                                    laz.point_data_offset);
-        const std::vector<std::uint8_t> ours(ours_file.begin() + static_cast<long>(laz.point_data_offset),
-                                             ours_file.end());
+        const auto ours_file =
+            write_laz_point_data(tmp.path(), las_records(las_bytes, las), las.point_format,
+                                 las.record_length, kDefaultChunkSize, 2, laz.point_data_offset);
+        const std::vector<std::uint8_t> ours(
+            ours_file.begin() + static_cast<long>(laz.point_data_offset), ours_file.end());
         // The laz-perf-written 1065-point samples carry 32 extra bytes after the chunk table
         // (two 16-byte blocks, not part of the LAZ format); everything before them must match.
         ASSERT_LE(ours.size(), reference.size()) << laz_name;
         EXPECT_TRUE(std::equal(ours.begin(), ours.end(), reference.begin()))
             << laz_name << ": encoded point data differs from the reference";
         const std::size_t trailing = reference.size() - ours.size();
-        EXPECT_TRUE(trailing == 0 || trailing == 32) << laz_name << ": " << trailing << " extra bytes";
+        EXPECT_TRUE(trailing == 0 || trailing == 32)
+            << laz_name << ": " << trailing << " extra bytes";
     }
 }
 
 TEST(LazFile, LaszipVlrForPointFormatMatchesLaszip343) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     // Files written by LASzip 3.4r3 itself.
-    for (const char* name : {"legacy/point10-1.0.laz", "legacy/no-points-1.3.laz", "ign/crop_duplicate.laz",
-                             "ign/test_data_77055_627755_LA93_IGN69_extra_dims.laz",
-                             "las14/ellipsoid-1.4.laz", "ign/test_semis_2023_0292_6833_LA93_IGN69.laz"}) {
+    for (const char* name :
+         {"legacy/point10-1.0.laz", "legacy/no-points-1.3.laz", "ign/crop_duplicate.laz",
+          "ign/test_data_77055_627755_LA93_IGN69_extra_dims.laz", "las14/ellipsoid-1.4.laz",
+          "ign/test_semis_2023_0292_6833_LA93_IGN69.laz"}) {
         const auto bytes = read_file(shared_data() / name);
         const LasInfo info = parse_las(bytes);
         ASSERT_TRUE(info.laszip_payload) << name;
@@ -302,8 +338,9 @@ std::filesystem::path patched_copy(const TempFile& tmp, const char* name, std::s
     auto bytes = read_file(shared_data() / name);
     std::copy(patch.begin(), patch.end(), bytes.begin() + static_cast<long>(at));
     if (truncate_to) bytes.resize(truncate_to);
-    std::ofstream(tmp.path(), std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                      static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(tmp.path(), std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
     return tmp.path();
 }
 
@@ -317,7 +354,8 @@ TEST(LazFile, MissingChunkTableIsWalkedWithWarning) {
         util::store_le(patch.data(), bad_offset);
         patched_copy(tmp, name, info.point_data_offset, patch);
         const auto records = decode_file(tmp.path(), 2);
-        EXPECT_EQ(util::sha256_hex(records), "29178e5d5621e60aa11b25c399e17d27e4163cb95bda4eedef8633a5cbb0d02f");
+        EXPECT_EQ(util::sha256_hex(records),
+                  "29178e5d5621e60aa11b25c399e17d27e4163cb95bda4eedef8633a5cbb0d02f");
     }
 }
 
@@ -355,9 +393,9 @@ TEST(LazFile, CorruptChunkBytesThrowOrDecodeWithoutCrashing) {
     util::File in(shared_data() / name, util::File::Mode::read);
     const ChunkTable table = read_chunk_table(in, data);
     ASSERT_EQ(table.chunks.size(), 1u);
-    std::vector<std::uint8_t> chunk(original.begin() + static_cast<long>(table.chunks[0].offset),
-                                    original.begin() + static_cast<long>(table.chunks[0].offset +
-                                                                         table.chunks[0].byte_count));
+    std::vector<std::uint8_t> chunk(
+        original.begin() + static_cast<long>(table.chunks[0].offset),
+        original.begin() + static_cast<long>(table.chunks[0].offset + table.chunks[0].byte_count));
     auto decoder = make_chunk_decoder(data.vlr, info.point_format, info.record_length);
     std::vector<std::uint8_t> out(info.point_count * info.record_length);
     decoder->decode(chunk, info.point_count, out);

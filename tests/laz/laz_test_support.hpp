@@ -11,20 +11,22 @@
 #include <string>
 #include <vector>
 
-#include "laz/laz_reader.hpp"
 #include "laz/laszip_vlr.hpp"
+#include "laz/laz_reader.hpp"
 #include "util/bytes.hpp"
 
 namespace lidarmill::laz::testing {
 
-inline std::filesystem::path shared_data() { return LIDARMILL_SHARED_DATA; }
+inline std::filesystem::path shared_data() {
+    return LIDARMILL_SHARED_DATA;
+}
 
-#define LIDARMILL_REQUIRE_SHARED_DATA()                                                     \
-    do {                                                                                    \
-        if (!std::filesystem::is_directory(::lidarmill::laz::testing::shared_data())) {     \
-            GTEST_SKIP() << "shared data folder absent: "                                   \
-                         << ::lidarmill::laz::testing::shared_data().string();              \
-        }                                                                                   \
+#define LIDARMILL_REQUIRE_SHARED_DATA()                                                 \
+    do {                                                                                \
+        if (!std::filesystem::is_directory(::lidarmill::laz::testing::shared_data())) { \
+            GTEST_SKIP() << "shared data folder absent: "                               \
+                         << ::lidarmill::laz::testing::shared_data().string();          \
+        }                                                                               \
     } while (0)
 
 inline std::vector<std::uint8_t> read_file(const std::filesystem::path& path) {
@@ -79,13 +81,16 @@ inline LasInfo parse_las(const std::vector<std::uint8_t>& file) {
 }
 
 inline LazPointData point_data_of(const LasInfo& info, const std::string& name) {
-    return {info.point_data_offset, info.point_data_end, info.point_count, info.point_format,
-            info.record_length, LaszipVlr::parse(*info.laszip_payload, name)};
+    return {info.point_data_offset, info.point_data_end,
+            info.point_count,       info.point_format,
+            info.record_length,     LaszipVlr::parse(*info.laszip_payload, name)};
 }
 
 // Records of an uncompressed LAS file, as many whole records as the file holds.
-inline std::vector<std::uint8_t> las_records(const std::vector<std::uint8_t>& file, const LasInfo& info) {
-    const std::uint64_t available = (info.point_data_end - info.point_data_offset) / info.record_length;
+inline std::vector<std::uint8_t> las_records(const std::vector<std::uint8_t>& file,
+                                             const LasInfo& info) {
+    const std::uint64_t available =
+        (info.point_data_end - info.point_data_offset) / info.record_length;
     const std::uint64_t count = std::min(available, info.point_count);
     const auto begin = file.begin() + static_cast<long>(info.point_data_offset);
     return {begin, begin + static_cast<long>(count * info.record_length)};

@@ -1,0 +1,200 @@
+#include "features/grid_index.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace lidarmill::features::detail {
+namespace {
+
+// Comparisons against the current worst distance are widened by a hair so that rounding
+// in the cell-distance bounds can never skip a point that ties or beats it; the exact
+// decision is made point by point.
+double widened(double squared_distance) { return squared_distance * (1.0 + 1e-9) + 1e-12; }
+
+constexpr std::size_t max_cells_per_point = 4;
+
+}  // namespace
+
+GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
+    const std::size_t n = cloud.size();
+    double min_x = std::numeric_limits<double>::infinity(), min_y = min_x;
+    double max_x = -min_x, max_y = -min_x;
+    for (std::size_t i = 0; i < n; ++i) {
+        min_x = std::min(min_x, cloud.x[i]);
+        max_x = std::max(max_x, cloud.x[i]);
+        min_y = std::min(min_y, cloud.y[i]);
+        max_y = std::max(max_y, cloud.y[i]);
+    }
+    if (n == 0) min_x = max_x = min_y = max_y = 0;
+    const double width = max_x - min_x, height = max_y - min_y;
+    const double area = std::max(width * height, 1e-6);
+    cell_size_ = std::sqrt(area * points_per_cell / static_cast<double>(std::max<std::size_t>(n, 1)));
+    // Thin strips: keep the cell count bounded by the point count.
+    const double longest = std::max({width, height, 1e-3});
+    cell_size_ = std::max({cell_size_, longest / static_cast<double>(max_cells_per_point * n + 1),
+                           1e-3});
+    origin_x_ = min_x;
+    origin_y_ = min_y;
+    columns_ = static_cast<std::ptrdiff_t>(width / cell_size_) + 1;
+    rows_ = static_cast<std::ptrdiff_t>(height / cell_size_) + 1;
+
+    // Counting sort of the points into row-major cells.
+    const auto cell_count = static_cast<std::size_t>(columns_ * rows_);
+    std::vector<std::uint32_t> cell_of_point(n);
+    cell_start_.assign(cell_count + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto cell = static_cast<std::uint32_t>(row_of(cloud.y[i]) * columns_ +
+                                                     column_of(cloud.x[i]));
+        cell_of_point[i] = cell;
+        ++cell_start_[cell + 1];
+    }
+    for (std::size_t c = 0; c < cell_count; ++c) cell_start_[c + 1] += cell_start_[c];
+    std::vector<std::uint32_t> fill(cell_start_.begin(), cell_start_.end() - 1);
+    points_.resize(n);
+    position_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t slot = fill[cell_of_point[i]]++;
+        points_[slot] = {cloud.x[i], cloud.y[i], cloud.z[i], cloud.id(i)};
+        position_[i] = slot;
+    }
+}
+
+std::ptrdiff_t GridIndex::column_of(double x) const {
+    const double c = std::floor((x - origin_x_) / cell_size_);
+    return static_cast<std::ptrdiff_t>(std::clamp(c, 0.0, static_cast<double>(columns_ - 1)));
+}
+
+std::ptrdiff_t GridIndex::row_of(double y) const {
+    const double r = std::floor((y - origin_y_) / cell_size_);
+    return static_cast<std::ptrdiff_t>(std::clamp(r, 0.0, static_cast<double>(rows_ - 1)));
+}
+
+double GridIndex::squared_distance_to_cell(const PackedPoint& q, std::ptrdiff_t col,
+                                           std::ptrdiff_t row) const {
+    // Edge cells also hold points clamped into them from outside: their box is open.
+    const double x0 = col == 0 ? -std::numeric_limits<double>::infinity()
+                               : origin_x_ + static_cast<double>(col) * cell_size_;
+    const double x1 = col == columns_ - 1 ? std::numeric_limits<double>::infinity()
+                                          : origin_x_ + static_cast<double>(col + 1) * cell_size_;
+    const double y0 = row == 0 ? -std::numeric_limits<double>::infinity()
+                               : origin_y_ + static_cast<double>(row) * cell_size_;
+    const double y1 = row == rows_ - 1 ? std::numeric_limits<double>::infinity()
+                                       : origin_y_ + static_cast<double>(row + 1) * cell_size_;
+    const double dx = q.x < x0 ? x0 - q.x : q.x > x1 ? q.x - x1 : 0.0;
+    const double dy = q.y < y0 ? y0 - q.y : q.y > y1 ? q.y - y1 : 0.0;
+    return dx * dx + dy * dy;
+}
+
+namespace {
+
+// Keeps the best points under the total order, in caller-provided storage.
+class OrderedBest {
+public:
+    OrderedBest(std::span<const PackedPoint> points, std::span<Neighbour> storage,
+                double squared_limit)
+        : points_(points), best_(storage), squared_limit_(squared_limit) {}
+
+    std::size_t count() const { return count_; }
+    bool full() const { return count_ == best_.size(); }
+    // Squared distance beyond which no point can enter any more.
+    double bound() const {
+        return full() ? best_[count_ - 1].squared_distance : squared_limit_;
+    }
+    void offer(double squared_distance, std::uint32_t index) {
+        if (squared_distance > squared_limit_) return;
+        const Neighbour candidate{squared_distance, index};
+        if (full() && !precedes(candidate, best_[count_ - 1])) return;
+        std::size_t slot = full() ? count_ - 1 : count_++;
+        while (slot > 0 && precedes(candidate, best_[slot - 1])) {
+            best_[slot] = best_[slot - 1];
+            --slot;
+        }
+        best_[slot] = candidate;
+    }
+
+private:
+    bool precedes(const Neighbour& a, const Neighbour& b) const {
+        if (a.squared_distance != b.squared_distance) {
+            return a.squared_distance < b.squared_distance;
+        }
+        const PackedPoint& p = points_[a.index];
+        const PackedPoint& q = points_[b.index];
+        if (p.x != q.x) return p.x < q.x;
+        if (p.y != q.y) return p.y < q.y;
+        if (p.z != q.z) return p.z < q.z;
+        return p.id < q.id;
+    }
+
+    std::span<const PackedPoint> points_;
+    std::span<Neighbour> best_;
+    std::size_t count_ = 0;
+    double squared_limit_;
+};
+
+double squared_distance(const PackedPoint& a, const PackedPoint& b) {
+    // Same expression, same order as the Python reference: ties must tie there too.
+    const double dx = b.x - a.x, dy = b.y - a.y, dz = b.z - a.z;
+    return dx * dx + dy * dy + dz * dz;
+}
+
+}  // namespace
+
+std::size_t GridIndex::nearest(const PackedPoint& query, double squared_limit,
+                               std::span<Neighbour> storage) const {
+    if (storage.empty() || points_.empty()) return 0;
+    OrderedBest best(points_, storage, squared_limit);
+    const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
+    double bound = best.bound();
+    auto scan_cell = [&](std::ptrdiff_t col, std::ptrdiff_t row) {
+        if (squared_distance_to_cell(query, col, row) > widened(bound)) return;
+        const auto cell = static_cast<std::size_t>(row * columns_ + col);
+        const PackedPoint* const cell_points = points_.data();
+        for (std::uint32_t i = cell_start_[cell], end = cell_start_[cell + 1]; i < end; ++i) {
+            const double d2 = squared_distance(query, cell_points[i]);
+            if (d2 > bound) continue;  // cannot enter; equal distances still compete
+            best.offer(d2, i);
+            bound = best.bound();
+        }
+    };
+    // Rings of cells at Chebyshev distance r from the query's cell, until a whole ring is
+    // farther than the current k-th neighbour (or the limit).
+    const std::ptrdiff_t max_ring = std::max({qc, columns_ - 1 - qc, qr, rows_ - 1 - qr});
+    for (std::ptrdiff_t r = 0; r <= max_ring; ++r) {
+        if (r >= 2) {
+            // Every cell of ring r is at least (r - 1) whole cells away in x or in y.
+            const double gap = static_cast<double>(r - 1) * cell_size_;
+            if (gap * gap > widened(bound)) break;
+        }
+        const std::ptrdiff_t c0 = qc - r, c1 = qc + r, r0 = qr - r, r1 = qr + r;
+        for (std::ptrdiff_t col = std::max<std::ptrdiff_t>(c0, 0);
+             col <= std::min(c1, columns_ - 1); ++col) {
+            if (r0 >= 0) scan_cell(col, r0);
+            if (r > 0 && r1 < rows_) scan_cell(col, r1);
+        }
+        for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(r0 + 1, 0);
+             row <= std::min(r1 - 1, rows_ - 1); ++row) {
+            if (r > 0 && c0 >= 0) scan_cell(c0, row);
+            if (r > 0 && c1 < columns_) scan_cell(c1, row);
+        }
+    }
+    return best.count();
+}
+
+std::size_t GridIndex::count_within(const PackedPoint& query, double squared_limit) const {
+    const double reach = std::sqrt(squared_limit);
+    const std::ptrdiff_t c0 = column_of(query.x - reach), c1 = column_of(query.x + reach);
+    const std::ptrdiff_t r0 = row_of(query.y - reach), r1 = row_of(query.y + reach);
+    std::size_t count = 0;
+    for (std::ptrdiff_t row = r0; row <= r1; ++row) {
+        for (std::ptrdiff_t col = c0; col <= c1; ++col) {
+            const auto cell = static_cast<std::size_t>(row * columns_ + col);
+            for (std::uint32_t i = cell_start_[cell]; i < cell_start_[cell + 1]; ++i) {
+                count += squared_distance(query, points_[i]) <= squared_limit;
+            }
+        }
+    }
+    return count;
+}
+
+}  // namespace lidarmill::features::detail

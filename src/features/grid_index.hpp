@@ -1,0 +1,60 @@
+#pragma once
+// Internal: exact k-nearest-neighbour and radius queries over a uniform xy grid.
+// Airborne LiDAR is 2.5-D, so a grid of xy cells holding a few points each finds the
+// k nearest neighbours in ~9 contiguous cells; this is several times faster than a
+// k-d tree here. Queries are exact: ties are broken by a total order (squared distance,
+// x, y, z, point id), so results do not depend on the grid layout or on the points'
+// input order.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "features/point_cloud.hpp"
+
+namespace lidarmill::features::detail {
+
+struct PackedPoint {
+    double x, y, z;
+    std::uint64_t id;
+};
+
+struct Neighbour {
+    double squared_distance;
+    std::uint32_t index;  // into GridIndex::points()
+};
+
+class GridIndex {
+public:
+    // `points_per_cell` sets the cell size from the mean xy density.
+    GridIndex(const PointCloudView& cloud, double points_per_cell);
+
+    // Points in cell order; `position(i)` is where cloud point i went.
+    std::span<const PackedPoint> points() const { return points_; }
+    std::uint32_t position(std::size_t cloud_index) const { return position_[cloud_index]; }
+
+    // The up to storage.size() nearest points within sqrt(squared_limit) of `query`
+    // (itself included), ordered by the total order; returns how many were found.
+    std::size_t nearest(const PackedPoint& query, double squared_limit,
+                        std::span<Neighbour> storage) const;
+
+    // Number of points at squared distance <= squared_limit from `query`.
+    std::size_t count_within(const PackedPoint& query, double squared_limit) const;
+
+private:
+    struct CellRange {
+        std::ptrdiff_t col_low, col_high, row_low, row_high;
+    };
+    std::ptrdiff_t column_of(double x) const;
+    std::ptrdiff_t row_of(double y) const;
+    double squared_distance_to_cell(const PackedPoint& q, std::ptrdiff_t col,
+                                    std::ptrdiff_t row) const;
+
+    double origin_x_ = 0, origin_y_ = 0, cell_size_ = 1;
+    std::ptrdiff_t columns_ = 1, rows_ = 1;
+    std::vector<std::uint32_t> cell_start_;  // columns_ * rows_ + 1 offsets into points_
+    std::vector<PackedPoint> points_;
+    std::vector<std::uint32_t> position_;
+};
+
+}  // namespace lidarmill::features::detail
