@@ -4,7 +4,10 @@ RELEASE_DIR := build/release
 ASAN_DIR := build/asan
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: deps build build-asan test test-release test-asan run bench format clean interop-deps
+FUZZ_DIR := build/fuzz
+FUZZ_SECONDS ?= 30
+
+.PHONY: deps build build-asan test test-release test-asan test-fuzz fuzz run bench format clean interop-deps
 
 deps:
 	@bash scripts/install-deps.sh
@@ -32,7 +35,18 @@ test-release: build interop-deps
 test-asan: build-asan
 	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -LE 'interop|e2e'
 
-test: test-release test-asan
+# libFuzzer (clang) on the header/VLR parsers and the chunk decoders, seeded with the
+# shared sample files, for FUZZ_SECONDS.
+$(FUZZ_DIR)/build.ninja:
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLIDARMILL_FUZZ=ON
+
+fuzz: deps $(FUZZ_DIR)/build.ninja
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_reader
+
+test-fuzz: fuzz
+	bash scripts/run-fuzz.sh $(FUZZ_DIR)/fuzz_reader $(FUZZ_SECONDS)
+
+test: test-release test-asan test-fuzz
 
 run: build
 	bash scripts/demo.sh

@@ -24,6 +24,9 @@ inline util::ProgressStyle progress_style(const std::string& requested) {
 Command register_info(CLI::App& app);
 Command register_translate(CLI::App& app);
 Command register_synth(CLI::App& app);
+Command register_enrich(CLI::App& app);
+Command register_copc(CLI::App& app);
+Command register_validate(CLI::App& app);
 
 
 }  // namespace lidarmill::app

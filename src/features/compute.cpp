@@ -185,18 +185,23 @@ public:
                   const NeighbourhoodParams& params, const GroundModel* ground)
         : index_(index),
           needs_(features),
+          k_(static_cast<std::size_t>(params.k)),
           max_squared_radius_(params.max_radius * params.max_radius),
           squared_radius_(params.radius * params.radius),
           ground_(ground) {}
 
-    // `storage` holds k neighbours; reused from point to point so nothing is allocated.
-    void compute(std::uint32_t packed_index, std::span<detail::Neighbour> storage,
-                 FeatureValues& values) const {
+    // `scratch` is reused from point to point so that nothing is allocated per point.
+    struct Scratch {
+        std::vector<detail::Neighbour> neighbours;
+        double hint = 0;
+    };
+
+    void compute(std::uint32_t packed_index, Scratch& scratch, FeatureValues& values) const {
         values.fill(no_data);
         const detail::PackedPoint& point = index_.points()[packed_index];
         if (needs_.eigen || needs_.density) {
             const auto neighbours =
-                storage.first(index_.nearest(point, max_squared_radius_, storage));
+                index_.nearest(point, max_squared_radius_, k_, scratch.neighbours, scratch.hint);
             if (needs_.eigen) shape_features(index_.points(), point, neighbours, values);
             if (needs_.density) slot(values, Feature::density) = density_of(neighbours);
         }
@@ -215,6 +220,7 @@ public:
 private:
     const detail::GridIndex& index_;
     Needs needs_;
+    std::size_t k_;
     double max_squared_radius_, squared_radius_;
     const GroundModel* ground_;
 };
@@ -240,11 +246,12 @@ void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t
 
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, visits.size(), 1024),
                       [&](const tbb::blocked_range<std::size_t>& range) {
-        std::vector<detail::Neighbour> storage(k);
+        PointFeatures::Scratch scratch;
+        scratch.neighbours.reserve(16 * k);
         FeatureValues values;
         for (std::size_t v = range.begin(); v != range.end(); ++v) {
             const auto [packed_index, slot_index] = visits[v];
-            point_features.compute(packed_index, storage, values);
+            point_features.compute(packed_index, scratch, values);
             for (std::size_t f = 0; f < features.size(); ++f) {
                 out[f][slot_index] =
                     static_cast<float>(values[static_cast<std::size_t>(features[f])]);

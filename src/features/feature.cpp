@@ -88,14 +88,18 @@ std::string_view feature_description(Feature feature) { return info(feature).des
 bool is_eigen_based(Feature feature) { return info(feature).eigen_based; }
 
 std::vector<Feature> features_for_mode(std::string_view mode) {
-    std::vector<Feature> features(core_set.begin(), core_set.end());
-    if (mode == "core") return features;
-    if (mode != "building" && mode != "full") {
+    if (mode != "core" && mode != "building" && mode != "full") {
         throw util::UsageError("unknown feature mode '" + std::string(mode) +
                                "' (expected core, building or full)");
     }
-    features.insert(features.end(), building_extra.begin(), building_extra.end());
-    if (mode == "full") features.insert(features.end(), full_extra.begin(), full_extra.end());
+    std::vector<Feature> features;
+    features.reserve(feature_count);
+    auto append = [&](std::span<const Feature> set) {
+        for (const Feature f : set) features.push_back(f);
+    };
+    append(core_set);
+    if (mode != "core") append(building_extra);
+    if (mode == "full") append(full_extra);
     return features;
 }
 

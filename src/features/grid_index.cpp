@@ -28,16 +28,29 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
     }
     if (n == 0) min_x = max_x = min_y = max_y = 0;
     const double width = max_x - min_x, height = max_y - min_y;
-    const double area = std::max(width * height, 1e-6);
-    cell_size_ = std::sqrt(area * points_per_cell / static_cast<double>(std::max<std::size_t>(n, 1)));
-    // Thin strips: keep the cell count bounded by the point count.
-    const double longest = std::max({width, height, 1e-3});
-    cell_size_ = std::max({cell_size_, longest / static_cast<double>(max_cells_per_point * n + 1),
-                           1e-3});
     origin_x_ = min_x;
     origin_y_ = min_y;
-    columns_ = static_cast<std::ptrdiff_t>(width / cell_size_) + 1;
-    rows_ = static_cast<std::ptrdiff_t>(height / cell_size_) + 1;
+    auto size_grid = [&](double area) {
+        cell_size_ = std::sqrt(std::max(area, 1e-6) * points_per_cell /
+                               static_cast<double>(std::max<std::size_t>(n, 1)));
+        // Keep the cell count within a few per point, thin strips included.
+        const double longest = std::max({width, height, 1e-3});
+        const double most_cells = static_cast<double>(max_cells_per_point * n + 1);
+        cell_size_ = std::max({cell_size_, longest / most_cells,
+                               std::sqrt(width * height / most_cells), 1e-3});
+        columns_ = static_cast<std::ptrdiff_t>(width / cell_size_) + 1;
+        rows_ = static_cast<std::ptrdiff_t>(height / cell_size_) + 1;
+    };
+    // Size cells for the area that actually holds points (water, voids and the empty
+    // corners of a halo would otherwise crowd the occupied cells).
+    size_grid(width * height);
+    std::vector<bool> occupied(static_cast<std::size_t>(columns_ * rows_));
+    for (std::size_t i = 0; i < n; ++i) {
+        occupied[static_cast<std::size_t>(row_of(cloud.y[i]) * columns_ + column_of(cloud.x[i]))] =
+            true;
+    }
+    const auto occupied_cells = static_cast<double>(std::ranges::count(occupied, true));
+    size_grid(occupied_cells * cell_size_ * cell_size_);
 
     // Counting sort of the points into row-major cells.
     const auto cell_count = static_cast<std::size_t>(columns_ * rows_);
@@ -88,50 +101,6 @@ double GridIndex::squared_distance_to_cell(const PackedPoint& q, std::ptrdiff_t 
 
 namespace {
 
-// Keeps the best points under the total order, in caller-provided storage.
-class OrderedBest {
-public:
-    OrderedBest(std::span<const PackedPoint> points, std::span<Neighbour> storage,
-                double squared_limit)
-        : points_(points), best_(storage), squared_limit_(squared_limit) {}
-
-    std::size_t count() const { return count_; }
-    bool full() const { return count_ == best_.size(); }
-    // Squared distance beyond which no point can enter any more.
-    double bound() const {
-        return full() ? best_[count_ - 1].squared_distance : squared_limit_;
-    }
-    void offer(double squared_distance, std::uint32_t index) {
-        if (squared_distance > squared_limit_) return;
-        const Neighbour candidate{squared_distance, index};
-        if (full() && !precedes(candidate, best_[count_ - 1])) return;
-        std::size_t slot = full() ? count_ - 1 : count_++;
-        while (slot > 0 && precedes(candidate, best_[slot - 1])) {
-            best_[slot] = best_[slot - 1];
-            --slot;
-        }
-        best_[slot] = candidate;
-    }
-
-private:
-    bool precedes(const Neighbour& a, const Neighbour& b) const {
-        if (a.squared_distance != b.squared_distance) {
-            return a.squared_distance < b.squared_distance;
-        }
-        const PackedPoint& p = points_[a.index];
-        const PackedPoint& q = points_[b.index];
-        if (p.x != q.x) return p.x < q.x;
-        if (p.y != q.y) return p.y < q.y;
-        if (p.z != q.z) return p.z < q.z;
-        return p.id < q.id;
-    }
-
-    std::span<const PackedPoint> points_;
-    std::span<Neighbour> best_;
-    std::size_t count_ = 0;
-    double squared_limit_;
-};
-
 double squared_distance(const PackedPoint& a, const PackedPoint& b) {
     // Same expression, same order as the Python reference: ties must tie there too.
     const double dx = b.x - a.x, dy = b.y - a.y, dz = b.z - a.z;
@@ -140,32 +109,30 @@ double squared_distance(const PackedPoint& a, const PackedPoint& b) {
 
 }  // namespace
 
-std::size_t GridIndex::nearest(const PackedPoint& query, double squared_limit,
-                               std::span<Neighbour> storage) const {
-    if (storage.empty() || points_.empty()) return 0;
-    OrderedBest best(points_, storage, squared_limit);
-    const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
-    double bound = best.bound();
+// Collects every point with squared distance <= bound, ring by ring, unordered (cheap);
+// once k are in hand and another ring would still be needed, the k-th smallest squared
+// distance becomes the bound (never dropping a point that could still be among the k
+// nearest, ties included).
+void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
+                        std::vector<Neighbour>& scratch) const {
+    scratch.clear();
     auto scan_cell = [&](std::ptrdiff_t col, std::ptrdiff_t row) {
         if (squared_distance_to_cell(query, col, row) > widened(bound)) return;
         const auto cell = static_cast<std::size_t>(row * columns_ + col);
-        const PackedPoint* const cell_points = points_.data();
         for (std::uint32_t i = cell_start_[cell], end = cell_start_[cell + 1]; i < end; ++i) {
-            const double d2 = squared_distance(query, cell_points[i]);
-            if (d2 > bound) continue;  // cannot enter; equal distances still compete
-            best.offer(d2, i);
-            bound = best.bound();
+            const double d2 = squared_distance(query, points_[i]);
+            if (d2 <= bound) scratch.push_back({d2, i});
         }
     };
-    // Rings of cells at Chebyshev distance r from the query's cell, until a whole ring is
-    // farther than the current k-th neighbour (or the limit).
+    // Every cell of ring r (Chebyshev distance r from the query's cell) is at least r - 1
+    // whole cells away from the query in x or in y.
+    auto ring_reachable = [&](std::ptrdiff_t r) {
+        const double gap = static_cast<double>(std::max<std::ptrdiff_t>(r - 1, 0)) * cell_size_;
+        return gap * gap <= widened(bound);
+    };
+    const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
     const std::ptrdiff_t max_ring = std::max({qc, columns_ - 1 - qc, qr, rows_ - 1 - qr});
     for (std::ptrdiff_t r = 0; r <= max_ring; ++r) {
-        if (r >= 2) {
-            // Every cell of ring r is at least (r - 1) whole cells away in x or in y.
-            const double gap = static_cast<double>(r - 1) * cell_size_;
-            if (gap * gap > widened(bound)) break;
-        }
         const std::ptrdiff_t c0 = qc - r, c1 = qc + r, r0 = qr - r, r1 = qr + r;
         for (std::ptrdiff_t col = std::max<std::ptrdiff_t>(c0, 0);
              col <= std::min(c1, columns_ - 1); ++col) {
@@ -177,8 +144,46 @@ std::size_t GridIndex::nearest(const PackedPoint& query, double squared_limit,
             if (r > 0 && c0 >= 0) scan_cell(c0, row);
             if (r > 0 && c1 < columns_) scan_cell(c1, row);
         }
+        if (!ring_reachable(r + 1)) break;
+        if (scratch.size() >= k) {
+            const auto kth = scratch.begin() + static_cast<std::ptrdiff_t>(k - 1);
+            std::nth_element(scratch.begin(), kth, scratch.end(),
+                             [](const Neighbour& a, const Neighbour& b) {
+                                 return a.squared_distance < b.squared_distance;
+                             });
+            bound = kth->squared_distance;
+            std::erase_if(scratch, [&](const Neighbour& n) { return n.squared_distance > bound; });
+            if (!ring_reachable(r + 1)) break;
+        }
     }
-    return best.count();
+}
+
+std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double squared_limit,
+                                              std::size_t k, std::vector<Neighbour>& scratch,
+                                              double& hint) const {
+    scratch.clear();
+    if (k == 0 || points_.empty()) return {};
+    // A bound 1.5x the previous k-th squared distance usually holds k to 2k points. If it
+    // holds k, the k nearest are among them; otherwise search again up to the limit.
+    const double hinted_bound = 1.5 * hint;
+    const bool use_hint = hinted_bound > 0 && hinted_bound < squared_limit;
+    collect(query, use_hint ? hinted_bound : squared_limit, k, scratch);
+    if (use_hint && scratch.size() < k) collect(query, squared_limit, k, scratch);
+
+    std::sort(scratch.begin(), scratch.end(), [&](const Neighbour& a, const Neighbour& b) {
+        if (a.squared_distance != b.squared_distance) {
+            return a.squared_distance < b.squared_distance;
+        }
+        const PackedPoint& p = points_[a.index];
+        const PackedPoint& q = points_[b.index];
+        if (p.x != q.x) return p.x < q.x;
+        if (p.y != q.y) return p.y < q.y;
+        if (p.z != q.z) return p.z < q.z;
+        return p.id < q.id;
+    });
+    if (scratch.size() > k) scratch.resize(k);
+    hint = scratch.size() == k ? scratch.back().squared_distance : 0.0;
+    return scratch;
 }
 
 std::size_t GridIndex::count_within(const PackedPoint& query, double squared_limit) const {

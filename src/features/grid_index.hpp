@@ -33,10 +33,15 @@ public:
     std::span<const PackedPoint> points() const { return points_; }
     std::uint32_t position(std::size_t cloud_index) const { return position_[cloud_index]; }
 
-    // The up to storage.size() nearest points within sqrt(squared_limit) of `query`
-    // (itself included), ordered by the total order; returns how many were found.
-    std::size_t nearest(const PackedPoint& query, double squared_limit,
-                        std::span<Neighbour> storage) const;
+    // The up to k nearest points within sqrt(squared_limit) of `query` (itself
+    // included), ordered by the total order. The result lives in `scratch`, a buffer the
+    // caller reuses from query to query so that queries do not allocate.
+    // `hint` carries the k-th squared distance of the caller's previous query (0: none);
+    // neighbouring queries have similar ones, and starting from it avoids sorting many
+    // candidates. It never changes the result, only the speed.
+    std::span<const Neighbour> nearest(const PackedPoint& query, double squared_limit,
+                                       std::size_t k, std::vector<Neighbour>& scratch,
+                                       double& hint) const;
 
     // Number of points at squared distance <= squared_limit from `query`.
     std::size_t count_within(const PackedPoint& query, double squared_limit) const;
@@ -45,6 +50,8 @@ private:
     struct CellRange {
         std::ptrdiff_t col_low, col_high, row_low, row_high;
     };
+    void collect(const PackedPoint& query, double bound, std::size_t k,
+                 std::vector<Neighbour>& scratch) const;
     std::ptrdiff_t column_of(double x) const;
     std::ptrdiff_t row_of(double y) const;
     double squared_distance_to_cell(const PackedPoint& q, std::ptrdiff_t col,

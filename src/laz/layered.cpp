@@ -145,9 +145,16 @@ class LayeredChunkDecoder final : public ChunkDecoder {
         if (chunk.size() < record_length)
             throw_chunk(std::to_string(chunk.size()) + " bytes, too short for its first record");
         std::memcpy(out.data(), chunk.data(), record_length);
-        if (point_count == 1) return;
+        consumed_ = record_length;
+        if (point_count == 1) {
+            // A one-point chunk may still carry its (empty) layer table.
+            if (chunk.size() >= record_length + 4 + 4 * plan_.layer_count) {
+                consumed_ = record_length + split_layers(chunk.subspan(record_length));
+            }
+            return;
+        }
 
-        split_layers(chunk.subspan(record_length));
+        consumed_ = record_length + split_layers(chunk.subspan(record_length));
         std::size_t point = 1;
         try {
             init_items(out.data());
@@ -158,9 +165,13 @@ class LayeredChunkDecoder final : public ChunkDecoder {
         }
     }
 
+    // Where the last decoded chunk ended: lets a reader walk chunks without a chunk table.
+    std::optional<std::size_t> consumed_bytes() const override { return consumed_; }
+
   private:
-    // Reads the layer table after the first record and points each layer at its bytes.
-    void split_layers(std::span<const std::uint8_t> rest) {
+    // Reads the layer table after the first record and points each layer at its bytes;
+    // returns the bytes used by the table and the layers.
+    std::size_t split_layers(std::span<const std::uint8_t> rest) {
         const std::size_t table_bytes = 4 + 4 * plan_.layer_count;
         if (rest.size() < table_bytes) throw_chunk("ends inside its table of layer sizes");
         // The stored point count is not needed: the chunk table or chunk size says it.
@@ -173,6 +184,7 @@ class LayeredChunkDecoder final : public ChunkDecoder {
             layers_[i] = rest.subspan(position, size);
             position += size;
         }
+        return position;
     }
 
     layered::LayerBytes layers_of(const ItemSlot& slot) const {
@@ -225,6 +237,7 @@ class LayeredChunkDecoder final : public ChunkDecoder {
     std::optional<layered::WavePacket14Decoder> wavepacket_;
     std::optional<layered::Byte14Decoder> bytes_;
     std::vector<std::span<const std::uint8_t>> layers_;
+    std::size_t consumed_ = 0;
 };
 
 class LayeredChunkEncoder final : public ChunkEncoder {

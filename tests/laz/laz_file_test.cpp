@@ -346,16 +346,22 @@ std::filesystem::path patched_copy(const TempFile& tmp, const char* name, std::s
 
 TEST(LazFile, MissingChunkTableIsWalkedWithWarning) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    const char* name = "legacy/lone-star.laz";  // 11 chunks
-    const LasInfo info = parse_las(read_file(shared_data() / name));
-    for (std::int64_t bad_offset : {std::int64_t{0}, std::int64_t{1} << 40}) {
-        TempFile tmp("lazcore_notable");
-        std::vector<std::uint8_t> patch(8);
-        util::store_le(patch.data(), bad_offset);
-        patched_copy(tmp, name, info.point_data_offset, patch);
-        const auto records = decode_file(tmp.path(), 2);
-        EXPECT_EQ(util::sha256_hex(records),
-                  "29178e5d5621e60aa11b25c399e17d27e4163cb95bda4eedef8633a5cbb0d02f");
+    // Compressor 2 (11 chunks) and compressor 3 (6 chunks of the layered format).
+    const std::pair<const char*, const char*> files[] = {
+        {"legacy/lone-star.laz", "29178e5d5621e60aa11b25c399e17d27e4163cb95bda4eedef8633a5cbb0d02f"},
+        {"ign/test_semis_2023_0292_6833_LA93_IGN69.laz",
+         "230742cf40d7f525ba1dd2cc11025236f75a6b2eebc9baf4aa88ea3477c0e88b"}};
+    for (const auto& [name, sha] : files) {
+        SCOPED_TRACE(name);
+        const LasInfo info = parse_las(read_file(shared_data() / name));
+        for (std::int64_t bad_offset : {std::int64_t{0}, std::int64_t{1} << 40}) {
+            TempFile tmp("lazcore_notable");
+            std::vector<std::uint8_t> patch(8);
+            util::store_le(patch.data(), bad_offset);
+            patched_copy(tmp, name, info.point_data_offset, patch);
+            const auto records = decode_file(tmp.path(), 2);
+            EXPECT_EQ(util::sha256_hex(records), sha);
+        }
     }
 }
 

@@ -137,10 +137,13 @@ TEST(SynthGenerate, RecordsAreValid) {
             case TruthClass::ground:
                 ASSERT_EQ(p.classification, 2) << i;
                 break;
-            case TruthClass::wall:
+            case TruthClass::wall:  // range noise may put a wall foot a few cm underground
+                ASSERT_EQ(p.classification, 6) << i;
+                ASSERT_GT(g.truth[i].building_height, -0.1f) << i;
+                break;
             case TruthClass::roof:
                 ASSERT_EQ(p.classification, 6) << i;
-                ASSERT_GT(g.truth[i].building_height, 0.0f) << i;
+                ASSERT_GT(g.truth[i].building_height, 2.0f) << i;
                 break;
             case TruthClass::vegetation:
                 ASSERT_TRUE(p.classification >= 3 && p.classification <= 5) << i;
@@ -165,7 +168,9 @@ TEST(SynthGenerate, AcquisitionOrderIsStripByStripInTime) {
         if (i == 0 || points[i].source_id != points[i - 1].source_id) {
             strip_order.push_back(points[i].source_id);
         }
-        if (i > 0) ASSERT_GE(points[i].gps_time, points[i - 1].gps_time) << i;
+        if (i > 0) {
+            ASSERT_GE(points[i].gps_time, points[i - 1].gps_time) << i;
+        }
     }
     const std::set<std::uint16_t> distinct(strip_order.begin(), strip_order.end());
     EXPECT_EQ(distinct.size(), strip_order.size()) << "a strip was split into several runs";
@@ -225,7 +230,7 @@ TEST(SynthGenerate, ClassMixAndMultipleReturns) {
             multi_last_ground += g.truth[i].label == TruthClass::ground;
         }
     }
-    EXPECT_GT(first_of_many / n, 0.03);
+    EXPECT_GT(first_of_many / n, 0.015);
     EXPECT_GT(multi_last_ground, multi_last / 5);
 }
 

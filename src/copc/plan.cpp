@@ -1,0 +1,218 @@
+#include "copc/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "copc/format.hpp"
+#include "las/crs.hpp"
+#include "las/point_format.hpp"
+#include "laz/open.hpp"
+#include "util/error.hpp"
+
+namespace lidarmill::copc {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_point_file(const fs::path& p) {
+    std::string ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext == ".las" || ext == ".laz";
+}
+
+std::string describe_extra_bytes(const las::ExtraBytesSchema& schema) {
+    std::string text = fmt::format("{} bytes", schema.total_size);
+    for (const auto& d : schema.dimensions) text += fmt::format(" {}:{}", d.descriptor.name, d.descriptor.type_name());
+    return text;
+}
+
+const las::Vlr* find_vlr(const std::vector<las::Vlr>& vlrs, std::string_view user, std::uint16_t id) {
+    for (const auto& v : vlrs) {
+        if (v.is(user, id)) return &v;
+    }
+    return nullptr;
+}
+
+std::optional<std::string> resolve_wkt(const std::vector<InputInfo>& inputs, const std::string& a_srs,
+                                       std::vector<std::string>& warnings) {
+    if (!a_srs.empty()) {
+        if (a_srs.rfind("EPSG:", 0) != 0 && a_srs.rfind("epsg:", 0) != 0) return a_srs;
+        std::uint32_t code = 0;
+        try {
+            code = static_cast<std::uint32_t>(std::stoul(a_srs.substr(5)));
+        } catch (const std::exception&) {
+            throw util::UsageError("--a-srs: '" + a_srs + "' is neither WKT nor EPSG:<number>");
+        }
+        for (const auto& in : inputs) {
+            if (in.metadata.crs.wkt && las::epsg_from_wkt(*in.metadata.crs.wkt) == code) return in.metadata.crs.wkt;
+        }
+        throw util::UsageError(fmt::format(
+            "--a-srs EPSG:{}: no input has a WKT for that code and lidarmill has no EPSG database; pass the WKT text",
+            code));
+    }
+    std::optional<std::string> wkt;
+    for (const auto& in : inputs) {
+        const auto& this_wkt = in.metadata.crs.wkt;
+        if (!this_wkt) {
+            if (!in.metadata.crs.geokeys.empty()) {
+                warnings.push_back(fmt::format("{}: CRS given as GeoTIFF keys only; COPC needs WKT (use --a-srs)",
+                                               in.path.string()));
+            }
+            continue;
+        }
+        if (!wkt) {
+            wkt = this_wkt;
+        } else if (*wkt != *this_wkt) {
+            throw util::InputError(in.path.string(),
+                                   fmt::format("its CRS differs from that of {} (use --a-srs to choose one)",
+                                               inputs.front().path.string()));
+        }
+    }
+    if (!wkt) warnings.push_back("no input has a WKT CRS; the COPC file has none");
+    return wkt;
+}
+
+void check_extra_bytes_agree(const std::vector<InputInfo>& inputs) {
+    const auto& first = inputs.front().metadata.extra_bytes;
+    for (const auto& in : inputs) {
+        const auto& schema = in.metadata.extra_bytes;
+        bool same = schema.total_size == first.total_size && schema.dimensions.size() == first.dimensions.size();
+        for (std::size_t i = 0; same && i < schema.dimensions.size(); ++i) {
+            const auto& a = schema.dimensions[i].descriptor;
+            const auto& b = first.dimensions[i].descriptor;
+            same = a.data_type == b.data_type && a.name == b.name && a.size() == b.size() &&
+                   a.options == b.options && a.scale == b.scale && a.offset == b.offset;
+        }
+        if (!same) {
+            throw util::InputError(in.path.string(),
+                                   fmt::format("extra bytes ({}) differ from those of {} ({}); inputs merged into "
+                                               "one COPC must share them",
+                                               describe_extra_bytes(schema), inputs.front().path.string(),
+                                               describe_extra_bytes(first)));
+        }
+    }
+}
+
+// The finest scale of the inputs; the first input's offset when every point then fits an
+// int32, else the centre of the data rounded to the scale.
+void choose_quantization(OutputPlan& plan) {
+    auto& h = plan.header;
+    const auto& first = plan.inputs.front().metadata.header;
+    for (int axis = 0; axis < 3; ++axis) {
+        double scale = first.scale[axis];
+        for (const auto& in : plan.inputs) scale = std::min(scale, in.metadata.header.scale[axis]);
+        if (!(scale > 0)) throw util::InputError(plan.inputs.front().path.string(), "scale factor is not positive");
+        h.scale[axis] = scale;
+        const auto fits = [&](double offset) {
+            const double lo = (plan.header_min[axis] - offset) / scale;
+            const double hi = (plan.header_max[axis] - offset) / scale;
+            return lo >= std::numeric_limits<std::int32_t>::min() + 1.0 &&
+                   hi <= std::numeric_limits<std::int32_t>::max() - 1.0;
+        };
+        double offset = first.offset[axis];
+        if (!fits(offset)) offset = std::round((plan.header_min[axis] + plan.header_max[axis]) / 2 / scale) * scale;
+        if (!fits(offset)) {
+            throw util::InputError(plan.inputs.front().path.string(),
+                                   fmt::format("the {} extent of the inputs is too large for scale {} in int32",
+                                               "XYZ"[axis], scale));
+        }
+        h.offset[axis] = offset;
+    }
+    for (const auto& in : plan.inputs) {
+        if (in.metadata.header.scale != h.scale || in.metadata.header.offset != h.offset) plan.same_quantization = false;
+    }
+}
+
+}  // namespace
+
+std::vector<fs::path> collect_inputs(const std::vector<std::string>& arguments) {
+    std::vector<fs::path> out;
+    for (const auto& argument : arguments) {
+        const fs::path p(argument);
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+            std::vector<fs::path> found;
+            for (const auto& e : fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec)) {
+                if (e.is_regular_file(ec) && is_point_file(e.path())) found.push_back(e.path());
+            }
+            if (found.empty()) throw util::UsageError(fmt::format("{}: no .las or .laz file in this folder", argument));
+            std::sort(found.begin(), found.end());
+            out.insert(out.end(), found.begin(), found.end());
+        } else if (fs::exists(p, ec)) {
+            out.push_back(p);
+        } else {
+            throw util::UsageError(fmt::format("{}: no such file or folder", argument));
+        }
+    }
+    if (out.empty()) throw util::UsageError("no input files");
+    if (out.size() > 0xFFFF) throw util::UsageError("more than 65535 input files");
+    return out;
+}
+
+OutputPlan plan_output(const std::vector<fs::path>& paths, const std::string& a_srs) {
+    OutputPlan plan;
+    std::uint8_t format = 0;
+    for (const auto& p : paths) {
+        auto reader = laz::open_reader(p, {1});
+        InputInfo info{p, reader->metadata()};
+        info.metadata.readable_points = reader->point_count();
+        for (const auto& w : info.metadata.warnings) plan.warnings.push_back(fmt::format("{}: {}", p.string(), w));
+        const std::uint8_t f = copc_point_format(info.metadata.header.point_format);
+        if (plan.inputs.empty()) {
+            format = f;
+        } else if (f != format) {
+            // Formats 6 < 7 < 8 nest: the richer format holds the others' fields.
+            format = std::max(format, f);
+        }
+        plan.total_points += info.metadata.readable_points;
+        plan.inputs.push_back(std::move(info));
+    }
+    check_extra_bytes_agree(plan.inputs);
+    const auto& first = plan.inputs.front().metadata;
+    const auto extra = static_cast<std::uint16_t>(first.extra_bytes.total_size);
+    plan.header = las::derive_header(first.header, 4, format,
+                                     static_cast<std::uint16_t>(las::base_record_length(format) + extra));
+    plan.header.point_format_raw = format | 0x80;
+    las::set_text(plan.header.generating_software, "lidarmill copc");
+    plan.header.header_size = las::kHeaderSize14;
+    plan.header.extra_header_bytes.clear();
+    plan.header_min = {std::numeric_limits<double>::max(), std::numeric_limits<double>::max(),
+                       std::numeric_limits<double>::max()};
+    plan.header_max = {std::numeric_limits<double>::lowest(), std::numeric_limits<double>::lowest(),
+                       std::numeric_limits<double>::lowest()};
+    for (const auto& in : plan.inputs) {
+        if (in.metadata.readable_points == 0) continue;
+        for (int axis = 0; axis < 3; ++axis) {
+            plan.header_min[axis] = std::min(plan.header_min[axis], in.metadata.header.min[axis]);
+            plan.header_max[axis] = std::max(plan.header_max[axis], in.metadata.header.max[axis]);
+        }
+    }
+    if (plan.total_points == 0) throw util::InputError(paths.front().string(), "no points to convert");
+    for (int axis = 0; axis < 3; ++axis) {
+        if (!(plan.header_min[axis] <= plan.header_max[axis])) plan.header_min[axis] = plan.header_max[axis] = 0;
+    }
+    choose_quantization(plan);
+    plan.wkt = resolve_wkt(plan.inputs, a_srs, plan.warnings);
+    plan.header.global_encoding = static_cast<std::uint16_t>(
+        (first.header.global_encoding & las::kGpsStandardTime) | (plan.wkt ? las::kWktCrs : 0));
+    for (const auto& in : plan.inputs) {
+        if ((in.metadata.header.global_encoding & las::kGpsStandardTime) !=
+            (first.header.global_encoding & las::kGpsStandardTime)) {
+            plan.warnings.push_back(fmt::format("{}: GPS time type (week / standard) differs from {}",
+                                                in.path.string(), plan.inputs.front().path.string()));
+        }
+    }
+    if (const las::Vlr* eb = find_vlr(first.vlrs, "LASF_Spec", 4); eb && extra > 0) {
+        las::Vlr copy = *eb;
+        copy.raw_user_id.clear();
+        copy.raw_description.clear();
+        plan.extra_bytes_vlr = std::move(copy);
+    }
+    return plan;
+}
+
+}  // namespace lidarmill::copc

@@ -1,0 +1,128 @@
+#include "features/enrich_spill.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <charconv>
+#include <cstring>
+#include <optional>
+#include <random>
+#include <string>
+#include <system_error>
+
+#include "util/error.hpp"
+
+namespace lidarmill::features {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool process_alive(long pid) {
+    if (pid <= 0) return false;
+    if (pid == ::getpid()) return true;
+    std::error_code ec;
+    return fs::exists(fs::path("/proc") / std::to_string(pid), ec);
+}
+
+// The decimal number right after `prefix` in `text`, if any.
+std::optional<long> pid_after(std::string_view text, std::string_view prefix) {
+    const auto at = text.find(prefix);
+    if (at == std::string_view::npos) return std::nullopt;
+    const char* begin = text.data() + at + prefix.size();
+    const char* end = text.data() + text.size();
+    long pid = 0;
+    const auto [stop, error] = std::from_chars(begin, end, pid);
+    if (error != std::errc() || stop == begin) return std::nullopt;
+    return pid;
+}
+
+}  // namespace
+
+ScratchDir::ScratchDir(const fs::path& parent, std::string_view purpose) {
+    static std::atomic<unsigned> counter{0};
+    std::random_device entropy;
+    const std::string name = std::string(kScratchPrefix) + std::to_string(::getpid()) + "-" +
+                             std::to_string(counter++) + "-" + std::to_string(entropy() % 1000000) +
+                             "-" + std::string(purpose);
+    path_ = parent / name;
+    std::error_code ec;
+    fs::create_directories(path_, ec);
+    if (ec) throw util::InputError(path_.string(), "cannot create scratch folder: " + ec.message());
+}
+
+ScratchDir::~ScratchDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+}
+
+bool is_stale_scratch_name(std::string_view name) {
+    if (name.starts_with(kScratchPrefix)) {
+        const auto pid = pid_after(name, kScratchPrefix);
+        return pid && !process_alive(*pid);
+    }
+    // util::AtomicOutputFile temporaries: ".<name>.tmp-<pid>-<n>".
+    if (name.starts_with(".") && name.find(".tmp-") != std::string_view::npos) {
+        const auto pid = pid_after(name.substr(name.rfind(".tmp-")), ".tmp-");
+        return pid && !process_alive(*pid);
+    }
+    return false;
+}
+
+fs::path bucket_file_name(const fs::path& folder, std::string_view stem, std::size_t index) {
+    return folder / (std::string(stem) + "-" + std::to_string(index) + ".bin");
+}
+
+BucketWriter::BucketWriter(const fs::path& folder, std::string_view stem, std::size_t count,
+                           std::size_t buffer_bytes)
+    : folder_(folder), stem_(stem), buffer_bytes_(buffer_bytes), buffers_(count), sizes_(count, 0) {
+    files_.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        files_.emplace_back(path(i), util::File::Mode::write);
+    }
+}
+
+fs::path BucketWriter::path(std::size_t bucket) const {
+    return bucket_file_name(folder_, stem_, bucket);
+}
+
+void BucketWriter::append(std::size_t bucket, std::span<const std::uint8_t> bytes) {
+    auto& buffer = buffers_[bucket];
+    if (buffer.capacity() == 0) buffer.reserve(buffer_bytes_);
+    if (buffer.size() + bytes.size() > buffer_bytes_) flush(bucket);
+    buffer.insert(buffer.end(), bytes.begin(), bytes.end());
+    sizes_[bucket] += bytes.size();
+}
+
+void BucketWriter::flush(std::size_t bucket) {
+    auto& buffer = buffers_[bucket];
+    if (!buffer.empty()) files_[bucket].write(buffer);
+    buffer.clear();
+}
+
+void BucketWriter::finish() {
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+        flush(i);
+        std::vector<std::uint8_t>().swap(buffers_[i]);
+        files_[i].close();
+    }
+}
+
+SequentialReader::SequentialReader(const fs::path& path, std::size_t buffer_bytes)
+    : file_(path, util::File::Mode::read), buffer_(buffer_bytes) {}
+
+const std::uint8_t* SequentialReader::next(std::size_t size) {
+    if (end_ - position_ < size) {
+        // Keep the unread tail, then top the buffer up.
+        std::memmove(buffer_.data(), buffer_.data() + position_, end_ - position_);
+        end_ -= position_;
+        position_ = 0;
+        if (buffer_.size() < size) buffer_.resize(size);
+        end_ += file_.read_some(std::span(buffer_).subspan(end_));
+        if (end_ < size) throw util::InputError(file_.path(), "scratch file ended early");
+    }
+    const std::uint8_t* record = buffer_.data() + position_;
+    position_ += size;
+    return record;
+}
+
+}  // namespace lidarmill::features

@@ -1,0 +1,80 @@
+#pragma once
+// Out-of-core storage for `enrich`: a private scratch folder, bucket files written
+// through per-bucket buffers, and buffered sequential readers over them.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/file.hpp"
+
+namespace lidarmill::features {
+
+// A uniquely named folder under `parent`, removed with its contents on destruction.
+// The name carries the process id so that a later run can recognise leftovers of a
+// killed one (see is_stale_scratch_name).
+class ScratchDir {
+public:
+    ScratchDir(const std::filesystem::path& parent, std::string_view purpose);
+    ~ScratchDir();
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+// Prefix of every scratch folder name: ".lidarmill-scratch-<pid>-...".
+inline constexpr std::string_view kScratchPrefix = ".lidarmill-scratch-";
+
+// True when `name` is a scratch folder (or AtomicOutputFile temporary) whose owning
+// process no longer runs.
+bool is_stale_scratch_name(std::string_view name);
+
+// Appends byte strings to `count` numbered files; each file has its own buffer of
+// `buffer_bytes` so that writes reach the disk in large blocks.
+class BucketWriter {
+public:
+    BucketWriter(const std::filesystem::path& folder, std::string_view stem, std::size_t count,
+                 std::size_t buffer_bytes);
+
+    void append(std::size_t bucket, std::span<const std::uint8_t> bytes);
+    // Flushes and closes every file.
+    void finish();
+    std::filesystem::path path(std::size_t bucket) const;
+    std::uint64_t bytes_written(std::size_t bucket) const { return sizes_[bucket]; }
+
+private:
+    void flush(std::size_t bucket);
+
+    std::filesystem::path folder_;
+    std::string stem_;
+    std::size_t buffer_bytes_;
+    std::vector<util::File> files_;
+    std::vector<std::vector<std::uint8_t>> buffers_;
+    std::vector<std::uint64_t> sizes_;
+};
+
+// Reads a file front to back in fixed-size records through a buffer.
+class SequentialReader {
+public:
+    SequentialReader(const std::filesystem::path& path, std::size_t buffer_bytes);
+    // The next `size` bytes (valid until the next call); throws util::InputError when the
+    // file ends first.
+    const std::uint8_t* next(std::size_t size);
+
+private:
+    util::File file_;
+    std::vector<std::uint8_t> buffer_;
+    std::size_t position_ = 0, end_ = 0;
+};
+
+std::filesystem::path bucket_file_name(const std::filesystem::path& folder, std::string_view stem,
+                                       std::size_t index);
+
+}  // namespace lidarmill::features

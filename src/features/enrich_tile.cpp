@@ -1,0 +1,836 @@
+#include "features/enrich_tile.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <array>
+#include <bitset>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "features/enrich_spill.hpp"
+#include "las/point_format.hpp"
+#include "laz/open.hpp"
+#include "util/bytes.hpp"
+#include "util/error.hpp"
+#include "util/memory.hpp"
+
+namespace lidarmill::features {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
+// Program, libraries, thread stacks and allocator slack.
+constexpr std::uint64_t kBaseBytes = 40 * kMiB;
+// Share of the budget the estimates may fill; the rest absorbs estimation error and
+// allocator fragmentation.
+constexpr double kUsableShare = 0.8;
+// Chunks are planned at half the size that would fit, so that a chunk twice as dense as
+// the tile's mean still fits.
+constexpr double kDensitySafety = 2.0;
+constexpr std::uint64_t kMinChunkPoints = 20000;
+// Open bucket files (one per chunk) stay well under the usual descriptor limit of 1024.
+constexpr std::uint64_t kMaxOutOfCoreChunks = 800;
+constexpr std::size_t kReadBatchPoints = 65536;
+constexpr std::uint64_t kHaloFlag = std::uint64_t{1} << 63;
+constexpr std::size_t kHaloEntrySize = 8 + 12;  // id, X, Y, Z
+// Working memory per point loaded into a chunk (own or halo) besides its feature values:
+// coordinates and id (32), the neighbour grid (points 32, positions and cells ~12), the
+// visit order (8), slack.
+constexpr std::uint64_t kWorkingBytesPerPoint = 100;
+
+double halo_width(const NeighbourhoodParams& p) { return std::max(p.max_radius, p.radius); }
+
+bool needs_ground(std::span<const Feature> features) {
+    return std::ranges::any_of(features, [](Feature f) {
+        return f == Feature::height_above_ground || f == Feature::wall_score ||
+               f == Feature::roof_score;
+    });
+}
+
+void validate_options(const EnrichOptions& o) {
+    if (o.features.empty()) throw util::UsageError("no features requested");
+    const auto& n = o.neighbourhood;
+    if (n.k < 1 || !(n.max_radius > 0) || !(n.radius > 0) || !std::isfinite(n.max_radius) ||
+        !std::isfinite(n.radius)) {
+        throw util::UsageError("--k-neighbors, --radius and --max-radius must be positive");
+    }
+    if (!(o.ground.cell_size > 0)) throw util::UsageError("ground cell size must be positive");
+}
+
+// A metric frame near the data: coordinates are doubles relative to a local origin
+// (never absolute projected coordinates in float32).
+struct Frame {
+    std::array<double, 3> scale{}, shift{};
+    double origin_x = 0, origin_y = 0;
+
+    double x(std::int32_t X) const { return X * scale[0] + shift[0]; }
+    double y(std::int32_t Y) const { return Y * scale[1] + shift[1]; }
+    double z(std::int32_t Z) const { return Z * scale[2] + shift[2]; }
+};
+
+double round_down_km(double value) {
+    return std::isfinite(value) && std::abs(value) < 1e15 ? std::floor(value / 1000.0) * 1000.0
+                                                          : 0.0;
+}
+
+Frame make_frame(const las::Header& h) {
+    Frame f;
+    f.origin_x = round_down_km(h.min[0]);
+    f.origin_y = round_down_km(h.min[1]);
+    f.scale = h.scale;
+    f.shift = {h.offset[0] - f.origin_x, h.offset[1] - f.origin_y, h.offset[2]};
+    return f;
+}
+
+bool plausible_extent(const XyExtent& e) {
+    return std::isfinite(e.min_x) && std::isfinite(e.max_x) && std::isfinite(e.min_y) &&
+           std::isfinite(e.max_y) && e.min_x <= e.max_x && e.min_y <= e.max_y &&
+           e.max_x - e.min_x < 1e7 && e.max_y - e.min_y < 1e7;
+}
+
+XyExtent header_extent(const las::Header& h, const Frame& f) {
+    return {h.min[0] - f.origin_x, h.min[1] - f.origin_y, h.max[0] - f.origin_x,
+            h.max[1] - f.origin_y};
+}
+
+// Square chunks over the tile's xy extent. Points outside the extent fall into the border
+// chunks, whose outer sides are open.
+struct ChunkGrid {
+    double x0 = 0, y0 = 0, side = 1;
+    std::uint32_t columns = 1, rows = 1;
+
+    std::uint32_t count() const { return columns * rows; }
+    std::uint32_t column(double x) const { return clamp_index((x - x0) / side, columns); }
+    std::uint32_t row(double y) const { return clamp_index((y - y0) / side, rows); }
+    std::uint32_t chunk_of(double x, double y) const { return row(y) * columns + column(x); }
+
+    // Calls visit(chunk) for each chunk other than the point's own whose halo (its square
+    // widened by `halo` on each side, box test) holds the point. side >= halo, so only the
+    // 8 surrounding chunks can qualify.
+    template <typename Visit>
+    void for_each_halo_chunk(double x, double y, double halo, Visit&& visit) const {
+        const std::uint32_t col = column(x), rw = row(y);
+        const bool left = col > 0 && x - (x0 + col * side) <= halo;
+        const bool right = col + 1 < columns && x0 + (col + 1) * side - x <= halo;
+        const bool below = rw > 0 && y - (y0 + rw * side) <= halo;
+        const bool above = rw + 1 < rows && y0 + (rw + 1) * side - y <= halo;
+        for (int dr = -1; dr <= 1; ++dr) {
+            if ((dr < 0 && !below) || (dr > 0 && !above)) continue;
+            for (int dc = -1; dc <= 1; ++dc) {
+                if ((dc < 0 && !left) || (dc > 0 && !right) || (dc == 0 && dr == 0)) continue;
+                visit((rw + dr) * columns + (col + dc));
+            }
+        }
+    }
+
+private:
+    static std::uint32_t clamp_index(double position, std::uint32_t count) {
+        if (!(position > 0)) return 0;  // also NaN
+        return static_cast<std::uint32_t>(std::min(position, static_cast<double>(count - 1)));
+    }
+};
+
+struct Layout {
+    std::uint16_t in = 0, out = 0;
+};
+
+Layout record_layout(const las::FileMetadata& m, const OutputLayout& output) {
+    const std::size_t out = m.header.record_length + output.bytes_per_point();
+    if (out > std::numeric_limits<std::uint16_t>::max()) {
+        throw util::InputError(m.path, "records too long to append the features");
+    }
+    return {m.header.record_length, static_cast<std::uint16_t>(out)};
+}
+
+std::uint64_t ground_bytes(const XyExtent& e, const EnrichOptions& o) {
+    if (!needs_ground(o.features) || !plausible_extent(e)) return 0;
+    const double cells = ((e.max_x - e.min_x) / o.ground.cell_size + 3) *
+                         ((e.max_y - e.min_y) / o.ground.cell_size + 3);
+    // Builder sums and counts (12 bytes) plus the built grid (8).
+    return static_cast<std::uint64_t>(std::min(cells, 1e12) * 20);
+}
+
+std::uint64_t codec_bytes(const Layout& l, unsigned threads) {
+    // Decoded and encoded LAZ chunks in flight, two per thread, plus read batches.
+    return 8 * kMiB + std::uint64_t{threads} * 2 * 50000 * (l.in + l.out) +
+           kReadBatchPoints * (l.in + l.out);
+}
+
+// Loaded points per own point for square chunks of `side` metres.
+double halo_factor(double side, double halo) {
+    return 1.0 + (4.0 * halo * side + 4.0 * halo * halo) / (side * side);
+}
+
+struct GridChoice {
+    ChunkGrid grid;
+    std::uint64_t chunk_points = 0;
+};
+
+GridChoice choose_grid(const XyExtent& e, std::uint64_t points, std::uint64_t target, double halo) {
+    GridChoice c;
+    c.chunk_points = points;
+    if (!plausible_extent(e) || points <= target) {
+        c.grid.x0 = plausible_extent(e) ? e.min_x : 0;
+        c.grid.y0 = plausible_extent(e) ? e.min_y : 0;
+        c.grid.side = plausible_extent(e)
+                          ? std::max({e.max_x - e.min_x, e.max_y - e.min_y, halo, 1.0})
+                          : 1.0;
+        return c;
+    }
+    const double width = std::max(e.max_x - e.min_x, 1e-3), height = std::max(e.max_y - e.min_y, 1e-3);
+    const double density = static_cast<double>(points) / (width * height);
+    double side = std::sqrt(static_cast<double>(target) / density);
+    side = std::max(side, 2.0 * halo);
+    c.grid.x0 = e.min_x;
+    c.grid.y0 = e.min_y;
+    c.grid.side = side;
+    c.grid.columns = static_cast<std::uint32_t>(std::max(1.0, std::ceil(width / side)));
+    c.grid.rows = static_cast<std::uint32_t>(std::max(1.0, std::ceil(height / side)));
+    c.chunk_points = points / c.grid.count() + 1;
+    return c;
+}
+
+// Per own point of a chunk while it is computed: loaded points' working memory, feature
+// columns, and (out of core) the bucket entries read back and the output records built.
+std::uint64_t chunk_bytes_per_point(const Layout& l, std::size_t features, double halo_share,
+                                    bool out_of_core) {
+    double bytes = (kWorkingBytesPerPoint + 4.0 * features) * halo_share;
+    if (out_of_core) bytes += (8.0 + l.in) + kHaloEntrySize * (halo_share - 1.0) + l.out;
+    return static_cast<std::uint64_t>(std::ceil(bytes));
+}
+
+struct PlanInputs {
+    Layout layout;
+    XyExtent extent;
+    std::uint64_t points;
+    std::uint64_t fixed;  // base + ground + codec
+    double halo;
+};
+
+PlanInputs plan_inputs(const las::FileMetadata& m, const EnrichOptions& o) {
+    validate_options(o);
+    const OutputLayout output(o.features, o.precision, o.neighbourhood);
+    PlanInputs in;
+    in.layout = record_layout(m, output);
+    const Frame frame = make_frame(m.header);
+    in.extent = header_extent(m.header, frame);
+    in.points = m.readable_points;
+    in.halo = halo_width(o.neighbourhood);
+    in.fixed = kBaseBytes + ground_bytes(in.extent, o) +
+               codec_bytes(in.layout, laz::resolve_threads(o.threads));
+    return in;
+}
+
+// Largest own-point count per chunk that fits `available` bytes (at least the minimum).
+std::uint64_t fitting_chunk_points(const PlanInputs& in, std::size_t features,
+                                   double available, bool out_of_core) {
+    // The halo share depends on the chunk side, which depends on the count: iterate.
+    double share = 1.5;
+    std::uint64_t points = kMinChunkPoints;
+    for (int i = 0; i < 4; ++i) {
+        const auto per_point = chunk_bytes_per_point(in.layout, features, share, out_of_core);
+        points = static_cast<std::uint64_t>(std::max(0.0, available) / per_point / kDensitySafety);
+        points = std::max(points, kMinChunkPoints);
+        if (!plausible_extent(in.extent) || in.points == 0) break;
+        const double area = std::max((in.extent.max_x - in.extent.min_x) *
+                                         (in.extent.max_y - in.extent.min_y),
+                                     1e-6);
+        const double side = std::max(std::sqrt(points * area / in.points), 2 * in.halo);
+        share = halo_factor(side, in.halo);
+    }
+    return points;
+}
+
+struct FullPlan {
+    TilePlan plan;
+    ChunkGrid grid;
+};
+
+FullPlan make_plan(const las::FileMetadata& m, const EnrichOptions& o) {
+    const PlanInputs in = plan_inputs(m, o);
+    const std::size_t features = o.features.size();
+    TilePlan plan;
+    plan.points = in.points;
+    plan.input_record_length = in.layout.in;
+    plan.output_record_length = in.layout.out;
+    plan.halo = in.halo;
+    const double usable = static_cast<double>(o.memory_budget) * kUsableShare;
+    const std::uint64_t resident_records = in.points * (in.layout.out + 8ull);
+    const auto whole_tile = chunk_bytes_per_point(in.layout, features, 1.0, false) * in.points;
+    plan.in_core_bytes = in.fixed + resident_records + whole_tile;
+
+    const double in_core_room = usable - static_cast<double>(in.fixed + resident_records);
+    const auto min_chunk = std::min<std::uint64_t>(in.points, kMinChunkPoints);
+    const bool in_core =
+        in_core_room >= static_cast<double>(chunk_bytes_per_point(in.layout, features, 2.0, false) *
+                                            min_chunk * kDensitySafety);
+    std::uint64_t target = 0;
+    if (in_core) {
+        target = whole_tile <= in_core_room ? in.points
+                                            : fitting_chunk_points(in, features, in_core_room, false);
+    } else {
+        // Bucket and merge buffers: at most 1/8 of the budget, 64 MiB each.
+        const double buffers = 2.0 * std::min(usable / 8.0, 64.0 * kMiB);
+        target = fitting_chunk_points(in, features, usable - in.fixed - buffers, true);
+        if (in.points / target + 1 > kMaxOutOfCoreChunks) target = in.points / kMaxOutOfCoreChunks + 1;
+    }
+    if (o.max_chunk_points > 0) target = std::min(target, o.max_chunk_points);
+    target = std::max<std::uint64_t>(target, 1);
+    const GridChoice choice = choose_grid(in.extent, in.points, target, in.halo);
+    plan.out_of_core = !in_core;
+    plan.chunk_points = choice.chunk_points;
+    plan.chunk_columns = choice.grid.columns;
+    plan.chunk_rows = choice.grid.rows;
+    plan.chunk_side = choice.grid.side;
+    const double share = choice.grid.count() > 1 ? halo_factor(choice.grid.side, in.halo) : 1.0;
+    const auto chunk = static_cast<std::uint64_t>(
+        chunk_bytes_per_point(in.layout, features, share, !in_core) * choice.chunk_points);
+    plan.estimated_peak_bytes = in.fixed + chunk + (in_core ? resident_records : 0);
+    plan.minimum_bytes = minimum_tile_memory(m, o);
+    return {plan, choice.grid};
+}
+
+}  // namespace
+
+TilePlan plan_tile(const las::FileMetadata& m, const EnrichOptions& o) { return make_plan(m, o).plan; }
+
+std::uint64_t minimum_tile_memory(const las::FileMetadata& m, const EnrichOptions& o) {
+    const PlanInputs in = plan_inputs(m, o);
+    const auto min_chunk = std::min<std::uint64_t>(std::max<std::uint64_t>(in.points, 1), kMinChunkPoints);
+    const auto chunk = chunk_bytes_per_point(in.layout, o.features.size(), 2.0, true) * min_chunk;
+    return static_cast<std::uint64_t>(
+        static_cast<double>(in.fixed + chunk * kDensitySafety + 2 * kMiB) / kUsableShare);
+}
+
+namespace {
+
+// The points loaded for one chunk: its own points first, then the halo.
+struct ChunkCloud {
+    std::vector<double> x, y, z;
+    std::vector<std::uint64_t> ids;
+    std::size_t own = 0;
+
+    void clear() {
+        x.clear();
+        y.clear();
+        z.clear();
+        ids.clear();
+        own = 0;
+    }
+    void add(double px, double py, double pz, std::uint64_t id) {
+        x.push_back(px);
+        y.push_back(py);
+        z.push_back(pz);
+        ids.push_back(id);
+    }
+    void release() {
+        clear();
+        x.shrink_to_fit();
+        y.shrink_to_fit();
+        z.shrink_to_fit();
+        ids.shrink_to_fit();
+    }
+};
+
+class SummaryAccumulator {
+public:
+    explicit SummaryAccumulator(std::span<const Feature> features) {
+        for (const Feature f : features) {
+            summary_.push_back({f, std::numeric_limits<double>::infinity(),
+                                -std::numeric_limits<double>::infinity(), 0});
+        }
+    }
+    void add(std::span<const std::vector<float>> columns, std::size_t count) {
+        for (std::size_t f = 0; f < summary_.size(); ++f) {
+            auto& s = summary_[f];
+            for (std::size_t i = 0; i < count; ++i) {
+                const float v = columns[f][i];
+                if (std::isnan(v)) {
+                    ++s.no_data;
+                } else {
+                    s.min = std::min<double>(s.min, v);
+                    s.max = std::max<double>(s.max, v);
+                }
+            }
+        }
+    }
+    std::vector<FeatureSummary> result() const {
+        auto out = summary_;
+        for (auto& s : out) {
+            if (s.min > s.max) s.min = s.max = std::numeric_limits<double>::quiet_NaN();
+        }
+        return out;
+    }
+
+private:
+    std::vector<FeatureSummary> summary_;
+};
+
+std::uint8_t classification_of(const std::uint8_t* record, std::uint8_t format) {
+    return las::is_extended_format(format) ? record[16] : (record[15] & 0x1F);
+}
+
+class ProgressCounter {
+public:
+    ProgressCounter(const EnrichOptions& o, std::uint64_t points)
+        : callback_(o.on_progress), total_(3 * points) {}
+    void advance(std::uint64_t units) {
+        done_ += units;
+        if (callback_) callback_(std::min(done_, total_), total_);
+    }
+
+private:
+    std::function<void(std::uint64_t, std::uint64_t)> callback_;
+    std::uint64_t total_;
+    std::uint64_t done_ = 0;
+};
+
+// Everything the passes share.
+class TileJob {
+public:
+    TileJob(const fs::path& input, const fs::path& output, const EnrichOptions& options)
+        : input_(input),
+          output_(output),
+          options_(options),
+          reader_(laz::open_reader(input, {options.threads})),
+          metadata_(reader_->metadata()),
+          output_layout_(options.features, options.precision, options.neighbourhood),
+          layout_(record_layout(metadata_, output_layout_)),
+          frame_(make_frame(metadata_.header)),
+          full_plan_(make_plan(metadata_, options)),
+          halo_(plan_.halo * (1 + 1e-9) + 1e-6),
+          need_ground_(needs_ground(options.features)),
+          summary_(options.features),
+          progress_(options, plan_.points) {
+        grid_ = full_plan_.grid;
+        for (const auto c : options.ground_classes) ground_classes_.set(c);
+        check_dimension_names();
+    }
+
+    EnrichResult run() {
+        const auto start = std::chrono::steady_clock::now();
+        EnrichResult result;
+        result.plan = plan_;
+        result.out_of_core = plan_.out_of_core;
+        result.chunks = grid_.count();
+        if (plan_.out_of_core) {
+            run_out_of_core(result);
+        } else {
+            run_in_core();
+        }
+        result.points = points_read_;
+        result.summary = summary_.result();
+        result.warnings = metadata_.warnings;
+        result.warnings.insert(result.warnings.end(), warnings_.begin(), warnings_.end());
+        result.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        result.peak_rss_bytes = util::peak_rss_bytes();
+        return result;
+    }
+
+private:
+    void check_dimension_names() const {
+        for (const auto& dim : output_layout_.dimensions()) {
+            const auto name = feature_name(dim.feature);
+            if (metadata_.extra_bytes.find(name)) {
+                throw util::InputError(metadata_.path,
+                                       fmt::format("already has an extra-bytes dimension named "
+                                                   "'{}' (enriched before?)",
+                                                   name));
+            }
+        }
+    }
+
+    // Pass 1: streams the records, feeds the ground model (file order, so that its sums
+    // do not depend on the chunking) and hands every record to `sink(index, record, x, y)`.
+    template <typename Sink>
+    void read_pass(Sink&& sink) {
+        const auto& h = metadata_.header;
+        const XyExtent extent = header_extent(h, frame_);
+        if (need_ground_ && plausible_extent(extent)) {
+            try {
+                ground_builder_.emplace(extent, options_.ground);
+            } catch (const util::UsageError&) {
+                ground_builder_.reset();  // absurd header bounds: rebuilt from the data below
+            }
+        }
+        std::vector<std::uint8_t> batch(kReadBatchPoints * layout_.in);
+        std::uint64_t index = 0;
+        while (const std::size_t n = reader_->read(batch)) {
+            for (std::size_t i = 0; i < n; ++i, ++index) {
+                const std::uint8_t* record = batch.data() + i * layout_.in;
+                const double x = frame_.x(util::load_le<std::int32_t>(record));
+                const double y = frame_.y(util::load_le<std::int32_t>(record + 4));
+                note_extent(x, y);
+                if (ground_builder_ && ground_classes_.test(classification_of(record, h.point_format))) {
+                    ground_builder_->add(x, y, frame_.z(util::load_le<std::int32_t>(record + 8)));
+                }
+                sink(index, record, x, y);
+            }
+            progress_.advance(n);
+        }
+        points_read_ = index;
+        finish_ground();
+    }
+
+    void note_extent(double x, double y) {
+        data_extent_.min_x = std::min(data_extent_.min_x, x);
+        data_extent_.max_x = std::max(data_extent_.max_x, x);
+        data_extent_.min_y = std::min(data_extent_.min_y, y);
+        data_extent_.max_y = std::max(data_extent_.max_y, y);
+    }
+
+    void finish_ground() {
+        if (!need_ground_) return;
+        if (ground_builder_ && ground_builder_->ignored_count() == 0) {
+            ground_ = ground_builder_->build();
+            ground_builder_.reset();
+            return;
+        }
+        ground_builder_.reset();
+        if (points_read_ == 0) return;
+        // The header bounds do not cover the points: read the ground points again with the
+        // true extent (still in file order).
+        warnings_.push_back("header bounds do not cover the points; ground model rebuilt");
+        GroundModelBuilder builder(data_extent_, options_.ground);
+        auto reader = laz::open_reader(input_, {options_.threads});
+        std::vector<std::uint8_t> batch(kReadBatchPoints * layout_.in);
+        const auto format = metadata_.header.point_format;
+        while (const std::size_t n = reader->read(batch)) {
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::uint8_t* record = batch.data() + i * layout_.in;
+                if (!ground_classes_.test(classification_of(record, format))) continue;
+                builder.add(frame_.x(util::load_le<std::int32_t>(record)),
+                            frame_.y(util::load_le<std::int32_t>(record + 4)),
+                            frame_.z(util::load_le<std::int32_t>(record + 8)));
+            }
+        }
+        ground_ = builder.build();
+    }
+
+    void add_point(ChunkCloud& cloud, const std::uint8_t* record, std::uint64_t id) const {
+        cloud.add(frame_.x(util::load_le<std::int32_t>(record)),
+                  frame_.y(util::load_le<std::int32_t>(record + 4)),
+                  frame_.z(util::load_le<std::int32_t>(record + 8)), id);
+    }
+
+    // Computes the features of the cloud's own points into columns_.
+    void compute_chunk(const ChunkCloud& cloud) {
+        const std::size_t own = cloud.own;
+        columns_.resize(options_.features.size());
+        std::vector<std::span<float>> spans;
+        for (auto& column : columns_) {
+            column.assign(own, std::numeric_limits<float>::quiet_NaN());
+            spans.emplace_back(column);
+        }
+        if (own > 0) {
+            query_.resize(own);
+            for (std::size_t i = 0; i < own; ++i) query_[i] = static_cast<std::uint32_t>(i);
+            const PointCloudView view{cloud.x, cloud.y, cloud.z, cloud.ids};
+            compute_features(view, query_, options_.features, options_.neighbourhood,
+                             need_ground_ ? &ground_ : nullptr, spans);
+        }
+        summary_.add(columns_, own);
+        spans_ = std::move(spans);
+        progress_.advance(own);
+    }
+
+    void encode(std::size_t own_index, std::uint8_t* destination) const {
+        output_layout_.encode(spans_, own_index, destination);
+    }
+
+    // ---- in memory ----------------------------------------------------------------------
+
+    void run_in_core() {
+        const std::uint64_t expected = plan_.points;
+        std::vector<std::uint8_t> records(expected * layout_.out);
+        std::vector<std::uint32_t> chunk_of(expected);
+        read_pass([&](std::uint64_t index, const std::uint8_t* record, double x, double y) {
+            if (index >= expected) {
+                throw util::InputError(metadata_.path, "more point records than announced");
+            }
+            std::memcpy(records.data() + index * layout_.out, record, layout_.in);
+            chunk_of[index] = grid_.chunk_of(x, y);
+        });
+        const std::uint64_t n = points_read_;
+
+        // Points grouped by chunk, in file order within each chunk.
+        std::vector<std::uint64_t> start(grid_.count() + 1, 0);
+        for (std::uint64_t i = 0; i < n; ++i) ++start[chunk_of[i] + 1];
+        for (std::size_t c = 0; c < grid_.count(); ++c) start[c + 1] += start[c];
+        std::vector<std::uint32_t> order(n);
+        {
+            std::vector<std::uint64_t> fill(start.begin(), start.end() - 1);
+            for (std::uint64_t i = 0; i < n; ++i) order[fill[chunk_of[i]]++] = static_cast<std::uint32_t>(i);
+        }
+        std::vector<std::uint32_t>().swap(chunk_of);
+
+        ChunkCloud cloud;
+        for (std::uint32_t c = 0; c < grid_.count(); ++c) {
+            cloud.clear();
+            for (std::uint64_t k = start[c]; k < start[c + 1]; ++k) {
+                add_point(cloud, records.data() + std::uint64_t{order[k]} * layout_.out, order[k]);
+            }
+            cloud.own = cloud.x.size();
+            if (grid_.count() > 1) add_in_core_halo(cloud, c, records, start, order);
+            compute_chunk(cloud);
+            for (std::size_t i = 0; i < cloud.own; ++i) {
+                encode(i, records.data() + cloud.ids[i] * layout_.out + layout_.in);
+            }
+        }
+        cloud.release();
+        std::vector<std::uint32_t>().swap(order);
+
+        auto writer = make_writer();
+        const std::size_t batch_bytes = kReadBatchPoints * layout_.out;
+        for (std::uint64_t offset = 0; offset < n * layout_.out; offset += batch_bytes) {
+            const auto size = std::min<std::uint64_t>(batch_bytes, n * layout_.out - offset);
+            writer->write(std::span(records).subspan(offset, size));
+            progress_.advance(size / layout_.out);
+        }
+        writer->finish();
+        collect_writer_warnings(*writer);
+    }
+
+    void add_in_core_halo(ChunkCloud& cloud, std::uint32_t chunk,
+                          const std::vector<std::uint8_t>& records,
+                          const std::vector<std::uint64_t>& start,
+                          const std::vector<std::uint32_t>& order) const {
+        const auto col = static_cast<std::int64_t>(chunk % grid_.columns);
+        const auto row = static_cast<std::int64_t>(chunk / grid_.columns);
+        for (std::int64_t r = std::max<std::int64_t>(row - 1, 0);
+             r <= std::min<std::int64_t>(row + 1, grid_.rows - 1); ++r) {
+            for (std::int64_t c = std::max<std::int64_t>(col - 1, 0);
+                 c <= std::min<std::int64_t>(col + 1, grid_.columns - 1); ++c) {
+                const auto neighbour = static_cast<std::uint32_t>(r * grid_.columns + c);
+                if (neighbour == chunk) continue;
+                for (std::uint64_t k = start[neighbour]; k < start[neighbour + 1]; ++k) {
+                    const std::uint8_t* record = records.data() + std::uint64_t{order[k]} * layout_.out;
+                    const double x = frame_.x(util::load_le<std::int32_t>(record));
+                    const double y = frame_.y(util::load_le<std::int32_t>(record + 4));
+                    bool wanted = false;
+                    grid_.for_each_halo_chunk(x, y, halo_, [&](std::uint32_t h) { wanted |= h == chunk; });
+                    if (wanted) add_point(cloud, record, order[k]);
+                }
+            }
+        }
+    }
+
+    // ---- out of core --------------------------------------------------------------------
+
+    void run_out_of_core(EnrichResult& result) {
+        const fs::path parent = options_.temp_dir.empty()
+                                    ? (output_.has_parent_path() ? output_.parent_path() : fs::path("."))
+                                    : options_.temp_dir;
+        const ScratchDir scratch(parent, "enrich");
+        const std::size_t chunks = grid_.count();
+        const double usable = static_cast<double>(options_.memory_budget) * kUsableShare;
+        const auto buffer_bytes = static_cast<std::size_t>(
+            std::clamp(std::min(usable / 8.0, 64.0 * kMiB) / static_cast<double>(chunks),
+                       16.0 * 1024, 4.0 * kMiB));
+
+        // Pass 1: bucket the points by chunk; remember each point's chunk in file order.
+        {
+            BucketWriter buckets(scratch.path(), "bucket", chunks, buffer_bytes);
+            BucketWriter sequence(scratch.path(), "sequence", 1, 1 << 20);
+            std::vector<std::uint8_t> entry(8 + layout_.in);
+            std::array<std::uint8_t, kHaloEntrySize> halo_entry{};
+            read_pass([&](std::uint64_t index, const std::uint8_t* record, double x, double y) {
+                const std::uint32_t chunk = grid_.chunk_of(x, y);
+                std::array<std::uint8_t, 4> chunk_bytes{};
+                util::store_le<std::uint32_t>(chunk_bytes.data(), chunk);
+                sequence.append(0, chunk_bytes);
+                util::store_le<std::uint64_t>(entry.data(), index);
+                std::memcpy(entry.data() + 8, record, layout_.in);
+                buckets.append(chunk, entry);
+                if (chunks == 1) return;
+                util::store_le<std::uint64_t>(halo_entry.data(), index | kHaloFlag);
+                std::memcpy(halo_entry.data() + 8, record, 12);
+                grid_.for_each_halo_chunk(x, y, halo_, [&](std::uint32_t h) { buckets.append(h, halo_entry); });
+            });
+            buckets.finish();
+            sequence.finish();
+            for (std::size_t c = 0; c < chunks; ++c) result.scratch_bytes += buckets.bytes_written(c);
+        }
+
+        // Pass 2: each chunk on its own, its output records in file order.
+        for (std::size_t c = 0; c < chunks; ++c) {
+            result.scratch_bytes += process_bucket(bucket_file_name(scratch.path(), "bucket", c),
+                                                   bucket_file_name(scratch.path(), "out", c));
+        }
+
+        // Pass 3: merge the chunks' records back into file order.
+        auto writer = make_writer();
+        std::vector<std::unique_ptr<SequentialReader>> streams;
+        for (std::size_t c = 0; c < chunks; ++c) {
+            streams.push_back(std::make_unique<SequentialReader>(
+                bucket_file_name(scratch.path(), "out", c), buffer_bytes));
+        }
+        SequentialReader sequence(bucket_file_name(scratch.path(), "sequence", 0), 1 << 20);
+        std::vector<std::uint8_t> batch(kReadBatchPoints * layout_.out);
+        std::size_t filled = 0;
+        for (std::uint64_t i = 0; i < points_read_; ++i) {
+            const auto chunk = util::load_le<std::uint32_t>(sequence.next(4));
+            std::memcpy(batch.data() + filled * layout_.out, streams[chunk]->next(layout_.out),
+                        layout_.out);
+            if (++filled == kReadBatchPoints) {
+                writer->write(batch);
+                progress_.advance(filled);
+                filled = 0;
+            }
+        }
+        writer->write(std::span(batch).first(filled * layout_.out));
+        progress_.advance(filled);
+        writer->finish();
+        collect_writer_warnings(*writer);
+    }
+
+    // Computes one bucket's chunk and writes its own points' output records; returns the
+    // bytes written.
+    std::uint64_t process_bucket(const fs::path& bucket_path, const fs::path& out_path) {
+        std::vector<std::uint8_t> bytes;
+        {
+            util::File file(bucket_path, util::File::Mode::read);
+            bytes.resize(file.size());
+            file.read_exact(bytes, "scratch bucket");
+        }
+        std::error_code ignored;
+        fs::remove(bucket_path, ignored);
+
+        ChunkCloud cloud;
+        std::vector<const std::uint8_t*> own_records;
+        struct HaloPoint {
+            const std::uint8_t* xyz;
+            std::uint64_t id;
+        };
+        std::vector<HaloPoint> halo;
+        for (std::size_t at = 0; at < bytes.size();) {
+            const auto id = util::load_le<std::uint64_t>(bytes.data() + at);
+            if (id & kHaloFlag) {
+                halo.push_back({bytes.data() + at + 8, id & ~kHaloFlag});
+                at += kHaloEntrySize;
+            } else {
+                own_records.push_back(bytes.data() + at + 8);
+                add_point(cloud, bytes.data() + at + 8, id);
+                at += 8 + layout_.in;
+            }
+        }
+        cloud.own = own_records.size();
+        for (const auto& h : halo) add_point(cloud, h.xyz, h.id);
+        std::vector<HaloPoint>().swap(halo);
+        compute_chunk(cloud);
+        cloud.release();
+
+        std::vector<std::uint8_t> out(own_records.size() * layout_.out);
+        for (std::size_t i = 0; i < own_records.size(); ++i) {
+            std::uint8_t* destination = out.data() + i * layout_.out;
+            std::memcpy(destination, own_records[i], layout_.in);
+            encode(i, destination + layout_.in);
+        }
+        util::File file(out_path, util::File::Mode::write);
+        file.write(out);
+        file.close();
+        return out.size();
+    }
+
+    // ---- output -------------------------------------------------------------------------
+
+    std::unique_ptr<las::Writer> make_writer() const {
+        const auto& in = metadata_.header;
+        const std::uint8_t minor = std::max<std::uint8_t>(in.version_minor, 2);
+        las::WriterConfig config;
+        config.header = las::derive_header(in, minor, in.point_format, layout_.out);
+        if (minor == in.version_minor) config.header.global_encoding = in.global_encoding;
+        config.header.extra_header_bytes = in.extra_header_bytes;
+        config.vlrs = metadata_.vlrs;
+        const las::Vlr schema = output_schema().to_vlr();
+        const auto existing = std::ranges::find_if(
+            config.vlrs, [](const las::Vlr& v) { return v.is("LASF_Spec", 4); });
+        if (existing != config.vlrs.end()) {
+            *existing = schema;  // same place in the VLR list
+        } else {
+            config.vlrs.push_back(schema);
+        }
+        config.bytes_after_vlrs = metadata_.bytes_after_vlrs;
+        config.evlrs = metadata_.evlrs;
+        laz::WriteOptions write_options;
+        write_options.compress = options_.compress;
+        write_options.threads = options_.threads;
+        return laz::create_writer(output_, std::move(config), write_options);
+    }
+
+    las::ExtraBytesSchema output_schema() const {
+        las::ExtraBytesSchema schema = metadata_.extra_bytes;
+        if (schema.undeclared_bytes() > 0) {
+            // Opaque bytes must be declared before new dimensions can follow them.
+            las::ExtraBytesDescriptor opaque;
+            opaque.data_type = 0;
+            opaque.options = static_cast<std::uint8_t>(schema.undeclared_bytes());
+            opaque.name = "undeclared_bytes";
+            opaque.description = "Undeclared input extra bytes";
+            const std::size_t size = schema.undeclared_bytes();
+            schema.total_size = schema.declared_size;
+            if (size > 255) {
+                throw util::InputError(metadata_.path,
+                                       "more than 255 undeclared extra bytes per record");
+            }
+            schema.add(opaque);
+        }
+        for (const auto& dim : output_layout_.dimensions()) schema.add(dim.descriptor());
+        return schema;
+    }
+
+    void collect_writer_warnings(const las::Writer& writer) {
+        warnings_.insert(warnings_.end(), writer.warnings.begin(), writer.warnings.end());
+    }
+
+    fs::path input_, output_;
+    const EnrichOptions& options_;
+    std::unique_ptr<las::Reader> reader_;
+    const las::FileMetadata& metadata_;
+    OutputLayout output_layout_;
+    Layout layout_;
+    Frame frame_;
+    FullPlan full_plan_;
+    const TilePlan& plan_ = full_plan_.plan;
+    double halo_;
+    ChunkGrid grid_;
+    bool need_ground_;
+    std::bitset<256> ground_classes_;
+    std::optional<GroundModelBuilder> ground_builder_;
+    GroundModel ground_;
+    XyExtent data_extent_{std::numeric_limits<double>::infinity(),
+                          std::numeric_limits<double>::infinity(),
+                          -std::numeric_limits<double>::infinity(),
+                          -std::numeric_limits<double>::infinity()};
+    SummaryAccumulator summary_;
+    ProgressCounter progress_;
+    std::uint64_t points_read_ = 0;
+    std::vector<std::vector<float>> columns_;
+    std::vector<std::span<float>> spans_;
+    std::vector<std::uint32_t> query_;
+    std::vector<std::string> warnings_;
+};
+
+}  // namespace
+
+EnrichResult enrich_file(const fs::path& input, const fs::path& output,
+                         const EnrichOptions& options) {
+    std::error_code ec;
+    if (fs::exists(output, ec) && fs::equivalent(input, output, ec)) {
+        throw util::UsageError(fmt::format("{}: output would overwrite the input", input.string()));
+    }
+    validate_options(options);
+    tbb::task_arena arena(options.threads > 0 ? static_cast<int>(options.threads)
+                                              : tbb::task_arena::automatic);
+    return arena.execute([&] { return TileJob(input, output, options).run(); });
+}
+
+}  // namespace lidarmill::features

@@ -1,0 +1,91 @@
+// The grid k-NN must return exactly the brute-force answer under the total order
+// (squared distance, x, y, z, id), including ties, duplicates, limits and odd shapes.
+#include "features/grid_index.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace lidarmill::features::detail {
+namespace {
+
+using testing::Scene;
+
+std::vector<std::uint64_t> brute_force(const Scene& s, std::span<const std::uint64_t> ids,
+                                       std::size_t q, double limit, std::size_t k) {
+    struct Candidate {
+        double d2, x, y, z;
+        std::uint64_t id;
+    };
+    std::vector<Candidate> all;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const double dx = s.x[i] - s.x[q], dy = s.y[i] - s.y[q], dz = s.z[i] - s.z[q];
+        const double d2 = dx * dx + dy * dy + dz * dz;
+        if (d2 <= limit) all.push_back({d2, s.x[i], s.y[i], s.z[i], ids[i]});
+    }
+    std::ranges::sort(all, {}, [](const Candidate& c) { return std::tie(c.d2, c.x, c.y, c.z, c.id); });
+    std::vector<std::uint64_t> result;
+    for (std::size_t i = 0; i < std::min(k, all.size()); ++i) result.push_back(all[i].id);
+    return result;
+}
+
+void expect_exact(const Scene& scene, double limit, std::size_t k, double points_per_cell) {
+    std::vector<std::uint64_t> ids(scene.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = (i * 2654435761u) % 1000003;  // scrambled
+    const GridIndex index(scene.view(ids), points_per_cell);
+    std::vector<Neighbour> scratch;
+    double hint = 0;
+    for (std::size_t q = 0; q < scene.size(); ++q) {
+        // A hint from an unrelated point (or a silly one) must not change the answer.
+        if (q % 7 == 0) hint = 1e-9;
+        if (q % 11 == 0) hint = 1e9;
+        const PackedPoint& point = index.points()[index.position(q)];
+        ASSERT_EQ(point.id, ids[q]);
+        std::vector<std::uint64_t> got;
+        for (const auto& n : index.nearest(point, limit, k, scratch, hint)) {
+            got.push_back(index.points()[n.index].id);
+        }
+        ASSERT_EQ(got, brute_force(scene, ids, q, limit, k)) << "query " << q;
+        std::size_t within = 0;
+        for (std::size_t i = 0; i < scene.size(); ++i) {
+            const double dx = scene.x[i] - scene.x[q], dy = scene.y[i] - scene.y[q],
+                         dz = scene.z[i] - scene.z[q];
+            within += dx * dx + dy * dy + dz * dz <= limit;
+        }
+        ASSERT_EQ(index.count_within(point, limit), within) << "query " << q;
+    }
+}
+
+TEST(GridIndex, MatchesBruteForceOnQuantisedCloudWithManyTies) {
+    // Centimetre-quantised coordinates on a lattice: equal distances are everywhere.
+    Scene scene;
+    std::mt19937 engine(5);
+    for (int i = 0; i < 1500; ++i) {
+        scene.add((engine() % 400) * 0.05, (engine() % 300) * 0.05, (engine() % 5) * 0.25, 2);
+    }
+    for (int i = 0; i < 6; ++i) scene.add(3.0, 3.0, 0.5, 2);  // duplicates
+    expect_exact(scene, 25.0, 20, 8);
+    expect_exact(scene, 0.3, 20, 3);
+    expect_exact(scene, 4.0, 7, 50);
+}
+
+TEST(GridIndex, MatchesBruteForceOnStripsColumnsAndIsolatedPoints) {
+    Scene strip;  // all on one line: zero-area bounding box
+    for (int i = 0; i < 300; ++i) strip.add(i * 0.37, 0, 0, 2);
+    expect_exact(strip, 25.0, 20, 8);
+    Scene column;  // a tree trunk: many points in one xy cell
+    for (int i = 0; i < 200; ++i) column.add(5 + (i % 3) * 0.01, 5, i * 0.1, 2);
+    for (int i = 0; i < 100; ++i) column.add(i * 0.5, 0, 0, 2);
+    column.add(1000, 1000, 0, 2);  // far outlier stretches the grid
+    expect_exact(column, 25.0, 20, 8);
+    Scene single;
+    single.add(1, 2, 3, 2);
+    expect_exact(single, 25.0, 20, 8);
+}
+
+}  // namespace
+}  // namespace lidarmill::features::detail
