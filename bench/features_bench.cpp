@@ -31,8 +31,8 @@ const Terrain& terrain() {
         std::uniform_real_distribution<double> unit(0.0, 1.0);
         for (std::size_t i = 0; i < count; ++i) {
             const double px = unit(engine) * t.side, py = unit(engine) * t.side;
-            double pz = 20.0 + 5.0 * std::sin(px / 40.0) + 3.0 * std::cos(py / 25.0) +
-                        0.05 * unit(engine);
+            double pz =
+                20.0 + 5.0 * std::sin(px / 40.0) + 3.0 * std::cos(py / 25.0) + 0.05 * unit(engine);
             bool is_ground = true;
             // 20 m blocks: one in four holds a 9 m building, one in four trees.
             const int block = (static_cast<int>(px / 20) * 7 + static_cast<int>(py / 20)) % 4;

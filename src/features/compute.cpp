@@ -25,7 +25,9 @@ constexpr double no_data = std::numeric_limits<double>::quiet_NaN();
 constexpr double degenerate_eigenvalue = 1e-12;
 
 // Grid cells sized for about this many points: the k nearest then lie in ~9 cells.
-double points_per_cell(int k) { return std::max(4.0, k / 2.5); }
+double points_per_cell(int k) {
+    return std::max(4.0, k / 2.5);
+}
 
 using FeatureValues = std::array<double, feature_count>;
 
@@ -59,12 +61,16 @@ void validate(const PointCloudView& cloud, std::span<const std::uint32_t> query,
         throw util::UsageError("too many points for one feature computation");
     }
     for (std::size_t i = 0; i < n; ++i) {
-        if (!std::isfinite(cloud.x[i]) || !std::isfinite(cloud.y[i]) || !std::isfinite(cloud.z[i])) {
+        if (!std::isfinite(cloud.x[i]) || !std::isfinite(cloud.y[i]) ||
+            !std::isfinite(cloud.z[i])) {
             throw util::UsageError("point " + std::to_string(i) + " has a non-finite coordinate");
         }
     }
     if (params.k < 1 || !(params.max_radius > 0) || !(params.radius > 0)) {
         throw util::UsageError("k, max_radius and radius must be positive");
+    }
+    if (params.k > (1 << 20) || params.max_radius > 1e4) {
+        throw util::UsageError("k above 2^20 or max_radius above 10 km is not supported");
     }
     if (out.size() != features.size()) {
         throw util::UsageError("one output array per feature is required");
@@ -84,8 +90,44 @@ void validate(const PointCloudView& cloud, std::span<const std::uint32_t> query,
     }
 }
 
-struct Centroid {
-    double x = 0, y = 0, z = 0;
+// Neighbourhood moments in exact integer arithmetic: offsets from the query point are
+// truncated to 2^-30 m (1 nm, far below any LiDAR resolution) and summed as integers, so
+// the sums are exact and do not depend on the order of the neighbours; no sorting is
+// needed for results to be bit-identical whatever the chunking. Exactness also makes
+// the one-pass formula n*sum(xy) - sum(x)*sum(y) free of cancellation, i.e. as good as
+// two passes centred on the centroid. |offset| <= max_radius <= 1e4 m keeps products
+// below 2^127 for up to 2^20 neighbours (checked by validate()).
+__extension__ using Int128 = __int128;
+constexpr double offset_scale = 1073741824.0;  // 2^30
+
+struct ExactMoments {
+    Int128 n = 0, x = 0, y = 0, z = 0, xx = 0, xy = 0, xz = 0, yy = 0, yz = 0, zz = 0;
+
+    void add(const detail::PackedPoint& p, const detail::PackedPoint& origin) {
+        const auto qx = static_cast<std::int64_t>((p.x - origin.x) * offset_scale);
+        const auto qy = static_cast<std::int64_t>((p.y - origin.y) * offset_scale);
+        const auto qz = static_cast<std::int64_t>((p.z - origin.z) * offset_scale);
+        ++n;
+        x += qx;
+        y += qy;
+        z += qz;
+        xx += Int128{qx} * qx;
+        xy += Int128{qx} * qy;
+        xz += Int128{qx} * qz;
+        yy += Int128{qy} * qy;
+        yz += Int128{qy} * qz;
+        zz += Int128{qz} * qz;
+    }
+    // Covariance entry (divided by n) from exact sums: one rounding to double, then scaling.
+    double covariance(Int128 sum_ab, Int128 sum_a, Int128 sum_b) const {
+        const double numerator = static_cast<double>(n * sum_ab - sum_a * sum_b);
+        const double count = static_cast<double>(n);
+        return numerator / (count * count) / (offset_scale * offset_scale);
+    }
+    // Centroid minus the origin point, metres.
+    double mean(Int128 sum) const {
+        return static_cast<double>(sum) / static_cast<double>(n) / offset_scale;
+    }
 };
 
 // Eigen-based features of one neighbourhood (listed in the catalogue as eigen-based),
@@ -93,31 +135,15 @@ struct Centroid {
 void shape_features(std::span<const detail::PackedPoint> points, const detail::PackedPoint& point,
                     std::span<const detail::Neighbour> neighbours, FeatureValues& values) {
     if (neighbours.size() < 3) return;
-    const double count = static_cast<double>(neighbours.size());
-    Centroid c;
-    for (const auto& nb : neighbours) {
-        c.x += points[nb.index].x;
-        c.y += points[nb.index].y;
-        c.z += points[nb.index].z;
-    }
-    c.x /= count;
-    c.y /= count;
-    c.z /= count;
-    double xx = 0, xy = 0, xz = 0, yy = 0, yz = 0, zz = 0;
-    for (const auto& nb : neighbours) {
-        const double dx = points[nb.index].x - c.x;
-        const double dy = points[nb.index].y - c.y;
-        const double dz = points[nb.index].z - c.z;
-        xx += dx * dx;
-        xy += dx * dy;
-        xz += dx * dz;
-        yy += dy * dy;
-        yz += dy * dz;
-        zz += dz * dz;
-    }
+    ExactMoments m;
+    for (const auto& nb : neighbours) m.add(points[nb.index], point);
     Eigen::Matrix3d covariance;
+    const double xx = m.covariance(m.xx, m.x, m.x), xy = m.covariance(m.xy, m.x, m.y),
+                 xz = m.covariance(m.xz, m.x, m.z), yy = m.covariance(m.yy, m.y, m.y),
+                 yz = m.covariance(m.yz, m.y, m.z), zz = m.covariance(m.zz, m.z, m.z);
     covariance << xx, xy, xz, xy, yy, yz, xz, yz, zz;
-    covariance /= count;
+    // The point's offset from the centroid, for the roughness.
+    const double ox = -m.mean(m.x), oy = -m.mean(m.y), oz = -m.mean(m.z);
 
     Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> solver;
     solver.computeDirect(covariance);
@@ -128,7 +154,8 @@ void shape_features(std::span<const detail::PackedPoint> points, const detail::P
     if (!(l1 > degenerate_eigenvalue)) return;
     Eigen::Vector3d normal = solver.eigenvectors().col(0);
     // Upward normal; the exact-zero cases only need to be decided the same way every time.
-    if (normal.z() < 0 || (normal.z() == 0 && (normal.y() < 0 || (normal.y() == 0 && normal.x() < 0)))) {
+    if (normal.z() < 0 ||
+        (normal.z() == 0 && (normal.y() < 0 || (normal.y() == 0 && normal.x() < 0)))) {
         normal = -normal;
     }
 
@@ -154,12 +181,13 @@ void shape_features(std::span<const detail::PackedPoint> points, const detail::P
     slot(values, Feature::eigenvalue_sum) = sum;
     slot(values, Feature::verticality) = 1.0 - std::abs(normal.z());
     slot(values, Feature::roughness) =
-        std::abs((point.x - c.x) * normal.x() + (point.y - c.y) * normal.y() +
-                 (point.z - c.z) * normal.z());
+        std::abs(ox * normal.x() + oy * normal.y() + oz * normal.z());
 }
 
 double density_of(std::span<const detail::Neighbour> neighbours) {
-    const double r = std::sqrt(neighbours.back().squared_distance);
+    double farthest = 0;  // neighbours come unordered
+    for (const auto& nb : neighbours) farthest = std::max(farthest, nb.squared_distance);
+    const double r = std::sqrt(farthest);
     if (!(r > 0)) return no_data;
     return static_cast<double>(neighbours.size()) / (4.0 / 3.0 * std::numbers::pi * r * r * r);
 }
@@ -180,7 +208,7 @@ void building_scores(FeatureValues& values) {
 }
 
 class PointFeatures {
-public:
+  public:
     PointFeatures(const detail::GridIndex& index, std::span<const Feature> features,
                   const NeighbourhoodParams& params, const GroundModel* ground)
         : index_(index),
@@ -217,7 +245,7 @@ public:
         }
     }
 
-private:
+  private:
     const detail::GridIndex& index_;
     Needs needs_;
     std::size_t k_;
@@ -237,7 +265,8 @@ void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t
     const PointFeatures point_features(index, features, params, ground);
     const auto k = static_cast<std::size_t>(params.k);
 
-    // Visit query points in spatial order too; (packed index, slot in the output).
+    // Visit query points in grid order: consecutive queries then share cells in cache and
+    // pass each other a good k-th distance hint. Pairs are (packed index, output slot).
     std::vector<std::pair<std::uint32_t, std::uint32_t>> visits(query.size());
     for (std::size_t i = 0; i < query.size(); ++i) {
         visits[i] = {index.position(query[i]), static_cast<std::uint32_t>(i)};
@@ -246,18 +275,18 @@ void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t
 
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, visits.size(), 1024),
                       [&](const tbb::blocked_range<std::size_t>& range) {
-        PointFeatures::Scratch scratch;
-        scratch.neighbours.reserve(16 * k);
-        FeatureValues values;
-        for (std::size_t v = range.begin(); v != range.end(); ++v) {
-            const auto [packed_index, slot_index] = visits[v];
-            point_features.compute(packed_index, scratch, values);
-            for (std::size_t f = 0; f < features.size(); ++f) {
-                out[f][slot_index] =
-                    static_cast<float>(values[static_cast<std::size_t>(features[f])]);
-            }
-        }
-    });
+                          PointFeatures::Scratch scratch;
+                          scratch.neighbours.reserve(16 * k);
+                          FeatureValues values;
+                          for (std::size_t v = range.begin(); v != range.end(); ++v) {
+                              const auto [packed_index, slot_index] = visits[v];
+                              point_features.compute(packed_index, scratch, values);
+                              for (std::size_t f = 0; f < features.size(); ++f) {
+                                  out[f][slot_index] = static_cast<float>(
+                                      values[static_cast<std::size_t>(features[f])]);
+                              }
+                          }
+                      });
 }
 
 }  // namespace lidarmill::features

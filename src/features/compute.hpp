@@ -1,7 +1,9 @@
 #pragma once
 // Per-point geometric features from k-nearest-neighbour neighbourhoods (the I/O-free core
-// of `lidarmill enrich`). Definitions: see docs in features.md / the Python reference
-// tests/reference/features_ref.py, which implements them independently.
+// of `lidarmill enrich`). The neighbourhood of a point is its k nearest points (itself
+// included) within max_radius; features come from the eigen-decomposition of their
+// covariance (l1 >= l2 >= l3, normal = e3 pointing up). tests/reference/features_ref.py
+// implements every definition independently and the tests compare the two.
 #include <cstdint>
 #include <span>
 
@@ -12,8 +14,8 @@
 namespace lidarmill::features {
 
 struct NeighbourhoodParams {
-    int k = 20;               // neighbours, the point itself included
-    double max_radius = 5.0;  // metres; farther neighbours are dropped
+    int k = 20;               // neighbours, the point itself included (at most 2^20)
+    double max_radius = 5.0;  // metres; farther neighbours are dropped (at most 10 km)
     double radius = 2.0;      // metres, for points_in_radius (3D, distance <= radius)
 };
 

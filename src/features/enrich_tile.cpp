@@ -392,6 +392,21 @@ private:
     std::uint64_t done_ = 0;
 };
 
+// Adds the lifetime of the object to a phase total (for the debug log).
+class PhaseTimer {
+public:
+    explicit PhaseTimer(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+    ~PhaseTimer() {
+        total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    }
+    PhaseTimer(const PhaseTimer&) = delete;
+    PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+private:
+    double& total_;
+    std::chrono::steady_clock::time_point start_;
+};
+
 // Everything the passes share.
 class TileJob {
 public:
@@ -425,6 +440,8 @@ public:
         } else {
             run_in_core();
         }
+        spdlog::debug("{}: read {:.2f} s, features {:.2f} s, write {:.2f} s", metadata_.path,
+                      read_seconds_, compute_seconds_, write_seconds_);
         result.points = points_read_;
         result.summary = summary_.result();
         result.warnings = metadata_.warnings;
@@ -452,6 +469,7 @@ private:
     // do not depend on the chunking) and hands every record to `sink(index, record, x, y)`.
     template <typename Sink>
     void read_pass(Sink&& sink) {
+        const PhaseTimer timer(read_seconds_);
         const auto& h = metadata_.header;
         const XyExtent extent = header_extent(h, frame_);
         if (need_ground_ && plausible_extent(extent)) {
@@ -523,6 +541,7 @@ private:
 
     // Computes the features of the cloud's own points into columns_.
     void compute_chunk(const ChunkCloud& cloud) {
+        const PhaseTimer timer(compute_seconds_);
         const std::size_t own = cloud.own;
         columns_.resize(options_.features.size());
         std::vector<std::span<float>> spans;
@@ -588,6 +607,7 @@ private:
         cloud.release();
         std::vector<std::uint32_t>().swap(order);
 
+        const PhaseTimer timer(write_seconds_);
         auto writer = make_writer();
         const std::size_t batch_bytes = kReadBatchPoints * layout_.out;
         for (std::uint64_t offset = 0; offset < n * layout_.out; offset += batch_bytes) {
@@ -667,6 +687,7 @@ private:
         }
 
         // Pass 3: merge the chunks' records back into file order.
+        const PhaseTimer timer(write_seconds_);
         auto writer = make_writer();
         std::vector<std::unique_ptr<SequentialReader>> streams;
         for (std::size_t c = 0; c < chunks; ++c) {
@@ -817,7 +838,9 @@ private:
     std::vector<std::span<float>> spans_;
     std::vector<std::uint32_t> query_;
     std::vector<std::string> warnings_;
+    double read_seconds_ = 0, compute_seconds_ = 0, write_seconds_ = 0;
 };
+
 
 }  // namespace
 

@@ -41,12 +41,14 @@ constexpr std::array<FeatureInfo, feature_count> catalogue{{
     {Feature::roof_score, "roof_score", "Planar, horizontal, elevated", true},
 }};
 
-const FeatureInfo& info(Feature feature) { return catalogue[static_cast<std::size_t>(feature)]; }
+const FeatureInfo& info(Feature feature) {
+    return catalogue[static_cast<std::size_t>(feature)];
+}
 
-constexpr std::array core_set{Feature::normal_x,   Feature::normal_y,   Feature::normal_z,
-                              Feature::curvature,  Feature::linearity,  Feature::planarity,
-                              Feature::sphericity, Feature::anisotropy, Feature::roughness,
-                              Feature::density,    Feature::verticality, Feature::height_above_ground};
+constexpr std::array core_set{
+    Feature::normal_x,  Feature::normal_y,  Feature::normal_z,    Feature::curvature,
+    Feature::linearity, Feature::planarity, Feature::sphericity,  Feature::anisotropy,
+    Feature::roughness, Feature::density,   Feature::verticality, Feature::height_above_ground};
 constexpr std::array building_extra{Feature::wall_score, Feature::roof_score,
                                     Feature::points_in_radius};
 constexpr std::array full_extra{Feature::omnivariance, Feature::eigenentropy,
@@ -81,11 +83,17 @@ std::span<const Feature> all_features() {
     return features;
 }
 
-std::string_view feature_name(Feature feature) { return info(feature).name; }
+std::string_view feature_name(Feature feature) {
+    return info(feature).name;
+}
 
-std::string_view feature_description(Feature feature) { return info(feature).description; }
+std::string_view feature_description(Feature feature) {
+    return info(feature).description;
+}
 
-bool is_eigen_based(Feature feature) { return info(feature).eigen_based; }
+bool is_eigen_based(Feature feature) {
+    return info(feature).eigen_based;
+}
 
 std::vector<Feature> features_for_mode(std::string_view mode) {
     if (mode != "core" && mode != "building" && mode != "full") {

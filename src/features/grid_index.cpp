@@ -10,7 +10,9 @@ namespace {
 // Comparisons against the current worst distance are widened by a hair so that rounding
 // in the cell-distance bounds can never skip a point that ties or beats it; the exact
 // decision is made point by point.
-double widened(double squared_distance) { return squared_distance * (1.0 + 1e-9) + 1e-12; }
+double widened(double squared_distance) {
+    return squared_distance * (1.0 + 1e-9) + 1e-12;
+}
 
 constexpr std::size_t max_cells_per_point = 4;
 
@@ -36,8 +38,8 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
         // Keep the cell count within a few per point, thin strips included.
         const double longest = std::max({width, height, 1e-3});
         const double most_cells = static_cast<double>(max_cells_per_point * n + 1);
-        cell_size_ = std::max({cell_size_, longest / most_cells,
-                               std::sqrt(width * height / most_cells), 1e-3});
+        cell_size_ = std::max(
+            {cell_size_, longest / most_cells, std::sqrt(width * height / most_cells), 1e-3});
         columns_ = static_cast<std::ptrdiff_t>(width / cell_size_) + 1;
         rows_ = static_cast<std::ptrdiff_t>(height / cell_size_) + 1;
     };
@@ -57,8 +59,8 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
     std::vector<std::uint32_t> cell_of_point(n);
     cell_start_.assign(cell_count + 1, 0);
     for (std::size_t i = 0; i < n; ++i) {
-        const auto cell = static_cast<std::uint32_t>(row_of(cloud.y[i]) * columns_ +
-                                                     column_of(cloud.x[i]));
+        const auto cell =
+            static_cast<std::uint32_t>(row_of(cloud.y[i]) * columns_ + column_of(cloud.x[i]));
         cell_of_point[i] = cell;
         ++cell_start_[cell + 1];
     }
@@ -132,17 +134,32 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
     };
     const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
     const std::ptrdiff_t max_ring = std::max({qc, columns_ - 1 - qc, qr, rows_ - 1 - qr});
-    for (std::ptrdiff_t r = 0; r <= max_ring; ++r) {
-        const std::ptrdiff_t c0 = qc - r, c1 = qc + r, r0 = qr - r, r1 = qr + r;
-        for (std::ptrdiff_t col = std::max<std::ptrdiff_t>(c0, 0);
-             col <= std::min(c1, columns_ - 1); ++col) {
-            if (r0 >= 0) scan_cell(col, r0);
-            if (r > 0 && r1 < rows_) scan_cell(col, r1);
+    // Rings 0 and 1 (the 3 x 3 block) hold most answers: their cells are contiguous in
+    // memory row by row, so they are scanned as three runs without per-cell checks.
+    const std::ptrdiff_t block_c0 = std::max<std::ptrdiff_t>(qc - 1, 0);
+    const std::ptrdiff_t block_c1 = std::min(qc + 1, columns_ - 1);
+    for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(qr - 1, 0);
+         row <= std::min(qr + 1, rows_ - 1); ++row) {
+        const auto first = cell_start_[static_cast<std::size_t>(row * columns_ + block_c0)];
+        const auto last = cell_start_[static_cast<std::size_t>(row * columns_ + block_c1 + 1)];
+        for (std::uint32_t i = first; i < last; ++i) {
+            const double d2 = squared_distance(query, points_[i]);
+            if (d2 <= bound) scratch.push_back({d2, i});
         }
-        for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(r0 + 1, 0);
-             row <= std::min(r1 - 1, rows_ - 1); ++row) {
-            if (r > 0 && c0 >= 0) scan_cell(c0, row);
-            if (r > 0 && c1 < columns_) scan_cell(c1, row);
+    }
+    for (std::ptrdiff_t r = 1; r <= max_ring; ++r) {
+        if (r >= 2) {  // ring 1 was part of the block
+            const std::ptrdiff_t c0 = qc - r, c1 = qc + r, r0 = qr - r, r1 = qr + r;
+            for (std::ptrdiff_t col = std::max<std::ptrdiff_t>(c0, 0);
+                 col <= std::min(c1, columns_ - 1); ++col) {
+                if (r0 >= 0) scan_cell(col, r0);
+                if (r1 < rows_) scan_cell(col, r1);
+            }
+            for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(r0 + 1, 0);
+                 row <= std::min(r1 - 1, rows_ - 1); ++row) {
+                if (c0 >= 0) scan_cell(c0, row);
+                if (c1 < columns_) scan_cell(c1, row);
+            }
         }
         if (!ring_reachable(r + 1)) break;
         if (scratch.size() >= k) {
@@ -158,6 +175,35 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
     }
 }
 
+// Keeps the k first candidates under the total order, in no particular order: those
+// nearer than the k-th squared distance, then as many of the points tied at that distance
+// as are needed, chosen by coordinates and id. Only the (rare) ties are sorted.
+void GridIndex::select_nearest(std::size_t k, std::vector<Neighbour>& scratch) const {
+    const auto kth = scratch.begin() + static_cast<std::ptrdiff_t>(k - 1);
+    std::nth_element(scratch.begin(), kth, scratch.end(),
+                     [](const Neighbour& a, const Neighbour& b) {
+                         return a.squared_distance < b.squared_distance;
+                     });
+    const double bound = kth->squared_distance;
+    const auto nearer = std::partition(scratch.begin(), scratch.end(), [&](const Neighbour& n) {
+        return n.squared_distance < bound;
+    });
+    const auto tied_end = std::partition(
+        nearer, scratch.end(), [&](const Neighbour& n) { return n.squared_distance == bound; });
+    const auto wanted = static_cast<std::ptrdiff_t>(k) - (nearer - scratch.begin());
+    if (tied_end - nearer > wanted) {
+        std::sort(nearer, tied_end, [&](const Neighbour& a, const Neighbour& b) {
+            const PackedPoint& p = points_[a.index];
+            const PackedPoint& q = points_[b.index];
+            if (p.x != q.x) return p.x < q.x;
+            if (p.y != q.y) return p.y < q.y;
+            if (p.z != q.z) return p.z < q.z;
+            return p.id < q.id;
+        });
+    }
+    scratch.resize(k);
+}
+
 std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double squared_limit,
                                               std::size_t k, std::vector<Neighbour>& scratch,
                                               double& hint) const {
@@ -170,19 +216,11 @@ std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double s
     collect(query, use_hint ? hinted_bound : squared_limit, k, scratch);
     if (use_hint && scratch.size() < k) collect(query, squared_limit, k, scratch);
 
-    std::sort(scratch.begin(), scratch.end(), [&](const Neighbour& a, const Neighbour& b) {
-        if (a.squared_distance != b.squared_distance) {
-            return a.squared_distance < b.squared_distance;
-        }
-        const PackedPoint& p = points_[a.index];
-        const PackedPoint& q = points_[b.index];
-        if (p.x != q.x) return p.x < q.x;
-        if (p.y != q.y) return p.y < q.y;
-        if (p.z != q.z) return p.z < q.z;
-        return p.id < q.id;
-    });
-    if (scratch.size() > k) scratch.resize(k);
-    hint = scratch.size() == k ? scratch.back().squared_distance : 0.0;
+    if (scratch.size() > k) select_nearest(k, scratch);
+    hint = 0.0;
+    if (scratch.size() == k) {
+        for (const auto& n : scratch) hint = std::max(hint, n.squared_distance);
+    }
     return scratch;
 }
 

@@ -1,10 +1,10 @@
 #pragma once
 // Internal: exact k-nearest-neighbour and radius queries over a uniform xy grid.
 // Airborne LiDAR is 2.5-D, so a grid of xy cells holding a few points each finds the
-// k nearest neighbours in ~9 contiguous cells; this is several times faster than a
-// k-d tree here. Queries are exact: ties are broken by a total order (squared distance,
-// x, y, z, point id), so results do not depend on the grid layout or on the points'
-// input order.
+// k nearest neighbours in ~9 contiguous cells; on 1 M terrain points this answered k=20
+// queries about twice as fast as nanoflann's k-d tree. Queries are exact: ties are broken by a
+// total order (squared distance, x, y, z, point id), so results do not depend on the grid layout or
+// on the points' input order.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -25,7 +25,7 @@ struct Neighbour {
 };
 
 class GridIndex {
-public:
+  public:
     // `points_per_cell` sets the cell size from the mean xy density.
     GridIndex(const PointCloudView& cloud, double points_per_cell);
 
@@ -34,11 +34,11 @@ public:
     std::uint32_t position(std::size_t cloud_index) const { return position_[cloud_index]; }
 
     // The up to k nearest points within sqrt(squared_limit) of `query` (itself
-    // included), ordered by the total order. The result lives in `scratch`, a buffer the
-    // caller reuses from query to query so that queries do not allocate.
-    // `hint` carries the k-th squared distance of the caller's previous query (0: none);
-    // neighbouring queries have similar ones, and starting from it avoids sorting many
-    // candidates. It never changes the result, only the speed.
+    // included) under the total order, in no particular order. The result lives in `scratch`, a
+    // buffer the caller reuses from query to query so that queries do not allocate. `hint` carries
+    // the k-th squared distance of the caller's previous query (0: none); neighbouring queries have
+    // similar ones, and starting from it avoids sorting many candidates. It never changes the
+    // result, only the speed.
     std::span<const Neighbour> nearest(const PackedPoint& query, double squared_limit,
                                        std::size_t k, std::vector<Neighbour>& scratch,
                                        double& hint) const;
@@ -46,12 +46,13 @@ public:
     // Number of points at squared distance <= squared_limit from `query`.
     std::size_t count_within(const PackedPoint& query, double squared_limit) const;
 
-private:
+  private:
     struct CellRange {
         std::ptrdiff_t col_low, col_high, row_low, row_high;
     };
     void collect(const PackedPoint& query, double bound, std::size_t k,
                  std::vector<Neighbour>& scratch) const;
+    void select_nearest(std::size_t k, std::vector<Neighbour>& scratch) const;
     std::ptrdiff_t column_of(double x) const;
     std::ptrdiff_t row_of(double y) const;
     double squared_distance_to_cell(const PackedPoint& q, std::ptrdiff_t col,

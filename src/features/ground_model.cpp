@@ -34,29 +34,31 @@ void fill_holes(std::vector<double>& cells, std::size_t columns, double reach_in
     constexpr std::array<std::array<int, 2>, 8> directions{
         {{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {1, -1}, {-1, 1}, {-1, -1}}};
     const std::vector<double> measured = cells;
-    tbb::parallel_for(tbb::blocked_range<std::ptrdiff_t>(0, rows, 16),
-                      [&](const tbb::blocked_range<std::ptrdiff_t>& range) {
-        for (std::ptrdiff_t row = range.begin(); row != range.end(); ++row) {
-            for (std::ptrdiff_t col = 0; col < cols; ++col) {
-                if (!std::isnan(measured[row * cols + col])) continue;
-                double weighted_sum = 0, weight_sum = 0;
-                for (const auto& [dc, dr] : directions) {
-                    const double step_length = (dc != 0 && dr != 0) ? std::sqrt(2.0) : 1.0;
-                    for (std::ptrdiff_t step = 1; step * step_length <= reach_in_cells; ++step) {
-                        const std::ptrdiff_t c = col + step * dc, r = row + step * dr;
-                        if (c < 0 || c >= cols || r < 0 || r >= rows) break;
-                        const double value = measured[r * cols + c];
-                        if (std::isnan(value)) continue;
-                        const double weight = 1.0 / (static_cast<double>(step) * step_length);
-                        weighted_sum += weight * value;
-                        weight_sum += weight;
-                        break;
+    tbb::parallel_for(
+        tbb::blocked_range<std::ptrdiff_t>(0, rows, 16),
+        [&](const tbb::blocked_range<std::ptrdiff_t>& range) {
+            for (std::ptrdiff_t row = range.begin(); row != range.end(); ++row) {
+                for (std::ptrdiff_t col = 0; col < cols; ++col) {
+                    if (!std::isnan(measured[row * cols + col])) continue;
+                    double weighted_sum = 0, weight_sum = 0;
+                    for (const auto& [dc, dr] : directions) {
+                        const double step_length = (dc != 0 && dr != 0) ? std::sqrt(2.0) : 1.0;
+                        for (std::ptrdiff_t step = 1; step * step_length <= reach_in_cells;
+                             ++step) {
+                            const std::ptrdiff_t c = col + step * dc, r = row + step * dr;
+                            if (c < 0 || c >= cols || r < 0 || r >= rows) break;
+                            const double value = measured[r * cols + c];
+                            if (std::isnan(value)) continue;
+                            const double weight = 1.0 / (static_cast<double>(step) * step_length);
+                            weighted_sum += weight * value;
+                            weight_sum += weight;
+                            break;
+                        }
                     }
+                    if (weight_sum > 0) cells[row * cols + col] = weighted_sum / weight_sum;
                 }
-                if (weight_sum > 0) cells[row * cols + col] = weighted_sum / weight_sum;
             }
-        }
-    });
+        });
 }
 
 }  // namespace
@@ -125,10 +127,10 @@ GroundModel GroundModelBuilder::build() const {
 double GroundModel::height_at(double x, double y) const {
     if (cells_.empty()) return no_data;
     // Position in units of cells, relative to the centre of cell (0, 0).
-    const double fx = std::clamp((x - origin_x_) / cell_size_ - 0.5, 0.0,
-                                 static_cast<double>(columns_ - 1));
-    const double fy = std::clamp((y - origin_y_) / cell_size_ - 0.5, 0.0,
-                                 static_cast<double>(rows_ - 1));
+    const double fx =
+        std::clamp((x - origin_x_) / cell_size_ - 0.5, 0.0, static_cast<double>(columns_ - 1));
+    const double fy =
+        std::clamp((y - origin_y_) / cell_size_ - 0.5, 0.0, static_cast<double>(rows_ - 1));
     if (std::isnan(fx) || std::isnan(fy)) return no_data;
     const auto c0 = static_cast<std::size_t>(fx);
     const auto r0 = static_cast<std::size_t>(fy);
@@ -136,10 +138,9 @@ double GroundModel::height_at(double x, double y) const {
     const std::size_t r1 = std::min(r0 + 1, rows_ - 1);
     const double tx = fx - static_cast<double>(c0);
     const double ty = fy - static_cast<double>(r0);
-    const std::array<double, 4> values{cell_value(c0, r0), cell_value(c1, r0),
-                                       cell_value(c0, r1), cell_value(c1, r1)};
-    const std::array<double, 4> weights{(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty,
-                                        tx * ty};
+    const std::array<double, 4> values{cell_value(c0, r0), cell_value(c1, r0), cell_value(c0, r1),
+                                       cell_value(c1, r1)};
+    const std::array<double, 4> weights{(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty};
     // Corners without ground drop out and the others are renormalised, so the surface
     // ends at the edge of the fill reach instead of being dragged towards NaN.
     double weighted_sum = 0, weight_sum = 0;

@@ -12,7 +12,7 @@
 namespace lidarmill::features {
 
 struct GroundParams {
-    double cell_size = 1.0;   // metres
+    double cell_size = 1.0;  // metres
     // An empty cell is filled from the nearest ground cells met along 8 rays (axes and
     // diagonals) within this distance, inverse-distance weighted; none: no-data.
     double fill_reach = 30.0;
@@ -24,7 +24,7 @@ struct XyExtent {
 };
 
 class GroundModel {
-public:
+  public:
     // An empty model: no ground anywhere, height_at() is NaN.
     GroundModel() = default;
 
@@ -39,7 +39,7 @@ public:
         return cells_[row * columns_ + column];
     }
 
-private:
+  private:
     friend class GroundModelBuilder;
     double origin_x_ = 0, origin_y_ = 0, cell_size_ = 1;
     std::size_t columns_ = 0, rows_ = 0;
@@ -51,7 +51,7 @@ private:
 // points beyond that are ignored and counted. Feed points in a fixed order (e.g. file
 // order): cell means are sums, and summation order affects the last bits.
 class GroundModelBuilder {
-public:
+  public:
     // Throws util::UsageError for a bad cell size or a grid of more than 2^28 cells.
     explicit GroundModelBuilder(const XyExtent& extent, const GroundParams& params = {});
 
@@ -63,7 +63,7 @@ public:
 
     GroundModel build() const;
 
-private:
+  private:
     GroundParams params_;
     double origin_x_, origin_y_;
     std::size_t columns_, rows_;

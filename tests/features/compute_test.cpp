@@ -19,7 +19,9 @@ using testing::Scene;
 
 const std::vector<Feature> everything(all_features().begin(), all_features().end());
 
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same_bits(float a, float b) {
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
 
 TEST(ComputeFeatures, PerfectTiltedPlane) {
     const Scene plane = testing::tilted_plane();
@@ -41,7 +43,8 @@ TEST(ComputeFeatures, PerfectTiltedPlane) {
         // A cell mean sits at the mean xy of its points, not at the cell centre: on this
         // 20-degree slope that is up to ~0.1 m off. Edge cells are
         // filled from the inside rather than extrapolated.
-        const bool interior = plane.x[i] > 2 && plane.x[i] < 18 && plane.y[i] > 2 && plane.y[i] < 18;
+        const bool interior =
+            plane.x[i] > 2 && plane.x[i] < 18 && plane.y[i] > 2 && plane.y[i] < 18;
         ASSERT_NEAR(value(Feature::height_above_ground), 0.0, interior ? 0.12 : 0.25) << i;
         ASSERT_GT(value(Feature::density), 0.0f);
     }
@@ -115,7 +118,7 @@ TEST(ComputeFeatures, HeightAboveGroundOnSlopedTerrainWithABox) {
 
 TEST(ComputeFeatures, DegenerateNeighbourhoodsAreNoData) {
     Scene scene;
-    scene.add(0, 0, 0, 1);  // alone
+    scene.add(0, 0, 0, 1);    // alone
     scene.add(100, 0, 0, 1);  // a pair
     scene.add(101, 0, 0, 1);
     for (int i = 0; i < 5; ++i) scene.add(200, 0, 3, 1);  // coincident
@@ -173,8 +176,8 @@ TEST(ComputeFeatures, InvariantToFarPointsAndToInputOrder) {
     const auto shuffled = compute_all(mixed.view(mixed_ids), everything, {}, &ground);
     for (std::size_t i = 0; i < n; ++i) {
         for (const Feature f : everything) {
-            ASSERT_TRUE(same_bits(reference[std::size_t(f)][i],
-                                  shuffled[std::size_t(f)][position[i]]))
+            ASSERT_TRUE(
+                same_bits(reference[std::size_t(f)][i], shuffled[std::size_t(f)][position[i]]))
                 << feature_name(f) << " of point " << i;
         }
     }

@@ -27,7 +27,8 @@ std::vector<std::uint64_t> brute_force(const Scene& s, std::span<const std::uint
         const double d2 = dx * dx + dy * dy + dz * dz;
         if (d2 <= limit) all.push_back({d2, s.x[i], s.y[i], s.z[i], ids[i]});
     }
-    std::ranges::sort(all, {}, [](const Candidate& c) { return std::tie(c.d2, c.x, c.y, c.z, c.id); });
+    std::ranges::sort(all, {},
+                      [](const Candidate& c) { return std::tie(c.d2, c.x, c.y, c.z, c.id); });
     std::vector<std::uint64_t> result;
     for (std::size_t i = 0; i < std::min(k, all.size()); ++i) result.push_back(all[i].id);
     return result;
@@ -49,7 +50,10 @@ void expect_exact(const Scene& scene, double limit, std::size_t k, double points
         for (const auto& n : index.nearest(point, limit, k, scratch, hint)) {
             got.push_back(index.points()[n.index].id);
         }
-        ASSERT_EQ(got, brute_force(scene, ids, q, limit, k)) << "query " << q;
+        auto want = brute_force(scene, ids, q, limit, k);
+        std::ranges::sort(got);
+        std::ranges::sort(want);
+        ASSERT_EQ(got, want) << "query " << q;
         std::size_t within = 0;
         for (std::size_t i = 0; i < scene.size(); ++i) {
             const double dx = scene.x[i] - scene.x[q], dy = scene.y[i] - scene.y[q],

@@ -8,7 +8,9 @@
 namespace lidarmill::features {
 namespace {
 
-double slope(double x, double y) { return 0.1 * x - 0.05 * y + 50.0; }
+double slope(double x, double y) {
+    return 0.1 * x - 0.05 * y + 50.0;
+}
 
 // Four ground points per 1 m cell, placed symmetrically about the cell centre, so that the
 // cell mean is the plane's value at the centre and bilinear reading is exact for a plane.

@@ -47,13 +47,13 @@ struct Scene {
 // Uniform in [-1, 1) from mt19937's fully specified output (std distributions are not
 // portable across standard libraries, the raw engine is).
 class Jitter {
-public:
+  public:
     explicit Jitter(std::uint32_t seed) : engine_(seed) {}
     double operator()(double amplitude) {
         return amplitude * (static_cast<double>(engine_()) / 2147483648.0 - 1.0);
     }
 
-private:
+  private:
     std::mt19937 engine_;
 };
 
@@ -75,7 +75,8 @@ inline Scene ground_and_wall() {
     Scene scene;
     Jitter jitter(11);
     for (double gy = 0; gy < 20; gy += 0.5) {
-        for (double gx = 0; gx < 20; gx += 0.5) scene.add(gx + jitter(0.1), gy + jitter(0.1), jitter(0.02), 2);
+        for (double gx = 0; gx < 20; gx += 0.5)
+            scene.add(gx + jitter(0.1), gy + jitter(0.1), jitter(0.02), 2);
     }
     for (double gy = 2; gy < 18; gy += 0.4) {
         for (double h = 0.5; h < 8; h += 0.4) scene.add(10.0, gy + jitter(0.1), h + jitter(0.1), 6);
@@ -120,8 +121,8 @@ inline Scene terrain_with_boxes(double size, double spacing, std::span<const Box
             }
         }
     }
-    scene.add(size + 40, size + 40, 130.0, 1);         // isolated: 1 point
-    scene.add(size + 60, 0, 120.0, 1);                 // isolated pair: 2 points
+    scene.add(size + 40, size + 40, 130.0, 1);  // isolated: 1 point
+    scene.add(size + 60, 0, 120.0, 1);          // isolated pair: 2 points
     scene.add(size + 60.5, 0, 120.5, 1);
     for (int i = 0; i < 4; ++i) scene.add(size + 80, 0, 110.0, 1);  // coincident points
     return scene;
