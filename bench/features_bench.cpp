@@ -1,9 +1,11 @@
 // Throughput of the feature core (points/s) in core mode on 1 M synthetic terrain points
 // with buildings and vegetation, ~10 points/m^2, as an airborne tile chunk would be.
 #include <benchmark/benchmark.h>
+#include <tbb/global_control.h>
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <span>
 #include <vector>
@@ -62,6 +64,8 @@ GroundModel ground_model(const Terrain& t) {
     return builder.build();
 }
 
+// state.range(0): worker threads, 0 = all cores. With one thread, items_per_second is
+// per core and measured on CPU time, so it is little disturbed by other processes.
 void BM_ComputeFeaturesCore(benchmark::State& state) {
     const Terrain& t = terrain();
     const GroundModel ground = ground_model(t);
@@ -71,13 +75,19 @@ void BM_ComputeFeaturesCore(benchmark::State& state) {
     std::vector<std::vector<float>> out(features.size(), std::vector<float>(query.size()));
     std::vector<std::span<float>> columns(out.begin(), out.end());
     const PointCloudView cloud{t.x, t.y, t.z, t.ids};
+    std::optional<tbb::global_control> limit;
+    if (state.range(0) > 0) {
+        limit.emplace(tbb::global_control::max_allowed_parallelism,
+                      static_cast<std::size_t>(state.range(0)));
+    }
     for (auto _ : state) {
         compute_features(cloud, query, features, {}, &ground, columns);
         benchmark::ClobberMemory();
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * query.size()));
 }
-BENCHMARK(BM_ComputeFeaturesCore)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ComputeFeaturesCore)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ComputeFeaturesCore)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_GroundModelBuild(benchmark::State& state) {
     const Terrain& t = terrain();

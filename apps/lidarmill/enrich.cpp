@@ -72,7 +72,7 @@ batch::BatchOptions to_options(const EnrichArgs& a) {
     o.output_dir = a.output;
     auto& e = o.enrich;
     e.features = a.features.empty() ? features::features_for_mode(a.mode)
-                                     : features::parse_feature_list(a.features);
+                                    : features::parse_feature_list(a.features);
     e.neighbourhood = {a.k, a.max_radius, a.radius};
     e.ground.cell_size = a.ground_cell;
     e.ground_classes = parse_classes(a.ground_classes);
@@ -108,7 +108,8 @@ Command register_enrich(CLI::App& app) {
     app.add_option("--radius", a->radius, "Radius for points_in_radius, metres")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    app.add_option("--max-radius", a->max_radius, "Farthest neighbour kept, metres (bounds the halo)")
+    app.add_option("--max-radius", a->max_radius,
+                   "Farthest neighbour kept, metres (bounds the halo)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--ground-classes", a->ground_classes, "Classes used as ground, comma-separated")

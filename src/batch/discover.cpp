@@ -71,7 +71,8 @@ bool is_point_file(const fs::path& path) {
 fs::path output_relative_path(const fs::path& relative, OutputFormat format) {
     fs::path stem = relative.stem();
     if (lower(stem.extension().string()) == ".copc") stem = stem.stem();
-    return relative.parent_path() / (stem.string() + (format == OutputFormat::laz ? ".laz" : ".las"));
+    return relative.parent_path() /
+           (stem.string() + (format == OutputFormat::laz ? ".laz" : ".las"));
 }
 
 std::vector<Job> discover_jobs(std::span<const fs::path> inputs, const fs::path& output_dir,
@@ -90,12 +91,14 @@ std::vector<Job> discover_jobs(std::span<const fs::path> inputs, const fs::path&
                     continue;
                 }
                 const auto name = entry.path().filename().string();
-                if (!entry.is_regular_file() || !is_point_file(entry.path()) || name.starts_with(".")) {
+                if (!entry.is_regular_file() || !is_point_file(entry.path()) ||
+                    name.starts_with(".")) {
                     continue;
                 }
                 found.push_back(entry.path());
             }
-            if (ec) throw util::UsageError(input.string() + ": cannot list folder: " + ec.message());
+            if (ec)
+                throw util::UsageError(input.string() + ": cannot list folder: " + ec.message());
             std::ranges::sort(found);
             for (const auto& path : found) {
                 jobs.push_back(make_job(path, path.lexically_relative(input), output_dir, format));
@@ -150,7 +153,8 @@ std::size_t remove_stale_temporaries(const fs::path& folder) {
     std::error_code ec;
     if (!fs::is_directory(folder, ec)) return 0;
     std::vector<fs::path> stale;
-    for (auto it = fs::recursive_directory_iterator(folder, fs::directory_options::skip_permission_denied, ec);
+    for (auto it = fs::recursive_directory_iterator(
+             folder, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (features::is_stale_scratch_name(it->path().filename().string())) {
             stale.push_back(it->path());

@@ -52,9 +52,8 @@ BatchPlan plan_batch(const std::vector<Job>& jobs, const features::EnrichOptions
 
     std::vector<std::size_t> order(jobs.size());
     std::iota(order.begin(), order.end(), 0);
-    std::ranges::stable_sort(order, [&](std::size_t a, std::size_t b) {
-        return jobs[a].file_size < jobs[b].file_size;
-    });
+    std::ranges::stable_sort(
+        order, [&](std::size_t a, std::size_t b) { return jobs[a].file_size < jobs[b].file_size; });
 
     Need largest;
     std::vector<las::FileMetadata> metadata(jobs.size());
@@ -77,7 +76,8 @@ BatchPlan plan_batch(const std::vector<Job>& jobs, const features::EnrichOptions
     const unsigned cores = laz::resolve_threads(options.threads);
     const auto jobs_count = static_cast<unsigned>(std::max<std::size_t>(jobs.size(), 1));
     const auto fit = [&](std::uint64_t need) {
-        return static_cast<unsigned>(std::max<std::uint64_t>(1, plan.budget / std::max<std::uint64_t>(need, 1)));
+        return static_cast<unsigned>(
+            std::max<std::uint64_t>(1, plan.budget / std::max<std::uint64_t>(need, 1)));
     };
     if (options.workers) {
         plan.workers = std::min(*options.workers, fit(largest.minimum));
@@ -110,7 +110,8 @@ BatchPlan plan_batch(const std::vector<Job>& jobs, const features::EnrichOptions
     for (auto& file : plan.files) {
         const auto& job = jobs[file.job];
         if (!file.readable) {
-            plan.decisions.push_back(fmt::format("{}: unreadable ({})", job.relative.string(), file.error));
+            plan.decisions.push_back(
+                fmt::format("{}: unreadable ({})", job.relative.string(), file.error));
             continue;
         }
         try {

@@ -21,8 +21,8 @@ struct FilePlan {
     std::size_t job = 0;  // index into the job list
     std::uint64_t points = 0;
     bool readable = true;
-    std::string error;         // when the header could not be read
-    features::TilePlan tile;   // at the per-worker budget
+    std::string error;        // when the header could not be read
+    features::TilePlan tile;  // at the per-worker budget
 };
 
 struct BatchPlan {

@@ -55,15 +55,15 @@ void copy_items(const std::vector<CopyItem>& items, std::vector<std::string>& wa
 }
 
 class Runner {
-public:
+  public:
     Runner(const BatchOptions& options, const std::vector<Job>& jobs, BatchReport& report,
            const fs::path& scratch)
         : options_(options), jobs_(jobs), report_(report), scratch_(scratch) {
         std::uint64_t total = 0;
         for (const auto& f : report.plan.files) total += f.points;
-        overall_ = std::make_unique<util::Progress>(
-            fmt::format("enrich ({} files)", jobs.size()), total, options.progress, "points",
-            options.progress_out);
+        overall_ =
+            std::make_unique<util::Progress>(fmt::format("enrich ({} files)", jobs.size()), total,
+                                             options.progress, "points", options.progress_out);
     }
 
     void run() {
@@ -76,7 +76,7 @@ public:
         overall_->finish();
     }
 
-private:
+  private:
     void work() {
         for (std::size_t i = next_++; i < report_.plan.files.size(); i = next_++) {
             report_.files[i] = process(report_.plan.files[i]);
@@ -154,8 +154,8 @@ private:
         std::string line = fmt::format("[{}/{}] {}: {}", done, report_.plan.files.size(),
                                        r.input.string(), status_name(r.status));
         if (r.status == FileStatus::enriched) {
-            line += fmt::format(", {} points in {:.1f} s ({:.2f} M points/s){}", r.points, r.seconds,
-                                r.seconds > 0 ? r.points / r.seconds / 1e6 : 0.0,
+            line += fmt::format(", {} points in {:.1f} s ({:.2f} M points/s){}", r.points,
+                                r.seconds, r.seconds > 0 ? r.points / r.seconds / 1e6 : 0.0,
                                 r.out_of_core ? ", out of core" : "");
         } else if (!r.reason.empty()) {
             line += " (" + r.reason + ")";
@@ -169,8 +169,9 @@ private:
         if (options_.progress == util::ProgressStyle::bar ||
             options_.progress == util::ProgressStyle::plain) {
             std::lock_guard lock(output_mutex_);
-            *options_.progress_out << (options_.progress == util::ProgressStyle::bar ? "\r\033[K" : "")
-                                   << line << "\n";
+            *options_.progress_out
+                << (options_.progress == util::ProgressStyle::bar ? "\r\033[K" : "") << line
+                << "\n";
         }
     }
 
@@ -195,9 +196,12 @@ void write_report(const fs::path& path, const BatchReport& report) {
 
 std::string_view status_name(FileStatus status) {
     switch (status) {
-        case FileStatus::enriched: return "enriched";
-        case FileStatus::skipped: return "skipped";
-        case FileStatus::failed: return "failed";
+        case FileStatus::enriched:
+            return "enriched";
+        case FileStatus::skipped:
+            return "skipped";
+        case FileStatus::failed:
+            return "failed";
     }
     return "failed";
 }

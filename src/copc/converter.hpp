@@ -27,7 +27,7 @@ struct ConvertOptions {
 
 struct ConvertResult {
     std::uint64_t points = 0;
-    std::size_t nodes = 0;       // hierarchy entries (zero-count ancestors included)
+    std::size_t nodes = 0;  // hierarchy entries (zero-count ancestors included)
     std::size_t pages = 0;
     int max_depth = 0;
     std::size_t units = 0;

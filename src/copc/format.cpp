@@ -18,7 +18,9 @@ bool VoxelKey::valid() const {
     return x >= 0 && y >= 0 && z >= 0 && x < span && y < span && z < span;
 }
 
-std::string VoxelKey::to_string() const { return fmt::format("{}-{}-{}-{}", d, x, y, z); }
+std::string VoxelKey::to_string() const {
+    return fmt::format("{}-{}-{}-{}", d, x, y, z);
+}
 
 std::uint64_t VoxelKey::packed() const {
     return (static_cast<std::uint64_t>(d) << 60) | (static_cast<std::uint64_t>(x) << 40) |
@@ -62,7 +64,8 @@ CopcInfo CopcInfo::parse(std::span<const std::uint8_t> bytes) {
     info.root_hier_size = load_le<std::uint64_t>(p + 48);
     info.gpstime_minimum = load_le<double>(p + 56);
     info.gpstime_maximum = load_le<double>(p + 64);
-    for (std::size_t i = 0; i < info.reserved.size(); ++i) info.reserved[i] = load_le<std::uint64_t>(p + 72 + 8 * i);
+    for (std::size_t i = 0; i < info.reserved.size(); ++i)
+        info.reserved[i] = load_le<std::uint64_t>(p + 72 + 8 * i);
     return info;
 }
 
@@ -78,8 +81,8 @@ void Entry::serialize(std::uint8_t* out) const {
 
 Entry Entry::parse(const std::uint8_t* in) {
     Entry e;
-    e.key = {load_le<std::int32_t>(in), load_le<std::int32_t>(in + 4), load_le<std::int32_t>(in + 8),
-             load_le<std::int32_t>(in + 12)};
+    e.key = {load_le<std::int32_t>(in), load_le<std::int32_t>(in + 4),
+             load_le<std::int32_t>(in + 8), load_le<std::int32_t>(in + 12)};
     e.offset = load_le<std::uint64_t>(in + 16);
     e.byte_size = load_le<std::int32_t>(in + 24);
     e.point_count = load_le<std::int32_t>(in + 28);
@@ -120,9 +123,16 @@ std::uint64_t ordered_bits(double value) {
 
 std::uint8_t copc_point_format(std::uint8_t f) {
     switch (f) {
-        case 2: case 3: case 5: case 7: return 7;
-        case 8: case 10: return 8;
-        default: return 6;
+        case 2:
+        case 3:
+        case 5:
+        case 7:
+            return 7;
+        case 8:
+        case 10:
+            return 8;
+        default:
+            return 6;
     }
 }
 

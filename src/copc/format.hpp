@@ -27,7 +27,8 @@ struct VoxelKey {
     auto operator<=>(const VoxelKey&) const = default;
     VoxelKey parent() const { return {d - 1, x >> 1, y >> 1, z >> 1}; }
     VoxelKey child(int octant) const {
-        return {d + 1, 2 * x + (octant & 1), 2 * y + ((octant >> 1) & 1), 2 * z + ((octant >> 2) & 1)};
+        return {d + 1, 2 * x + (octant & 1), 2 * y + ((octant >> 1) & 1),
+                2 * z + ((octant >> 2) & 1)};
     }
     bool valid() const;
     std::string to_string() const;
@@ -49,7 +50,9 @@ struct CopcInfo {
     std::array<std::uint8_t, kInfoSize> serialize() const;
     static CopcInfo parse(std::span<const std::uint8_t> bytes);  // bytes.size() >= 160
     // Cube corner and side.
-    std::array<double, 3> cube_min() const { return {center_x - halfsize, center_y - halfsize, center_z - halfsize}; }
+    std::array<double, 3> cube_min() const {
+        return {center_x - halfsize, center_y - halfsize, center_z - halfsize};
+    }
     double side() const { return 2 * halfsize; }
 };
 

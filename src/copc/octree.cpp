@@ -68,7 +68,8 @@ std::array<std::uint32_t, 3> CubeGrid::cell(const std::uint8_t* record, bool& in
     std::array<std::uint32_t, 3> out{};
     inside = true;
     for (int axis = 0; axis < 3; ++axis) {
-        const double world = load_le<std::int32_t>(record + 4 * axis) * scale_[axis] + offset_[axis];
+        const double world =
+            load_le<std::int32_t>(record + 4 * axis) * scale_[axis] + offset_[axis];
         const double t = (world - min_[axis]) / side_;
         const double slack = 0.5 * scale_[axis] / side_;
         if (!(t >= -slack && t <= 1.0 + slack)) inside = false;  // also catches NaN
@@ -88,8 +89,8 @@ VoxelKey CubeGrid::key_at(const std::uint8_t* record, int depth) const {
     bool inside;
     const auto c = cell(record, inside);
     const int shift = kGridBits - depth;
-    return {depth, static_cast<std::int32_t>(c[0] >> shift), static_cast<std::int32_t>(c[1] >> shift),
-            static_cast<std::int32_t>(c[2] >> shift)};
+    return {depth, static_cast<std::int32_t>(c[0] >> shift),
+            static_cast<std::int32_t>(c[1] >> shift), static_cast<std::int32_t>(c[2] >> shift)};
 }
 
 namespace {
@@ -103,7 +104,10 @@ struct SortItem {
 class UnitBuilder {
   public:
     UnitBuilder(std::vector<SortItem> items, int unit_depth, std::size_t leaf_max)
-        : items_(std::move(items)), node_of_(items_.size(), kNone), unit_depth_(unit_depth), leaf_max_(leaf_max) {}
+        : items_(std::move(items)),
+          node_of_(items_.size(), kNone),
+          unit_depth_(unit_depth),
+          leaf_max_(leaf_max) {}
 
     void assign(std::size_t begin, std::size_t end, int depth) {
         const auto node = static_cast<std::uint32_t>(keys_.size());
@@ -161,8 +165,8 @@ class UnitBuilder {
 
 }  // namespace
 
-UnitResult build_unit(std::span<const std::uint8_t> records, std::size_t record_length, const VoxelKey& unit,
-                      const CubeGrid& grid, std::size_t leaf_max) {
+UnitResult build_unit(std::span<const std::uint8_t> records, std::size_t record_length,
+                      const VoxelKey& unit, const CubeGrid& grid, std::size_t leaf_max) {
     const std::size_t temp_length = record_length + 8;
     const std::size_t n = records.size() / temp_length;
     UnitResult result;
@@ -182,7 +186,8 @@ UnitResult build_unit(std::span<const std::uint8_t> records, std::size_t record_
     const auto& keys = builder.keys();
     std::vector<std::uint32_t> order(keys.size());
     std::iota(order.begin(), order.end(), 0u);
-    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
+    std::sort(order.begin(), order.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
     std::vector<std::uint64_t> counts(keys.size(), 0);
     for (std::uint32_t node : builder.node_of()) ++counts[node];
     std::vector<NodePoints*> target(keys.size(), nullptr);
@@ -222,10 +227,12 @@ std::vector<std::uint8_t> sorted_output_records(std::span<const std::uint8_t> te
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint8_t* r = temp_records.data() + i * temp_length;
         // GPS time sits at byte 22 in formats 6-10.
-        keys[i] = {ordered_bits(load_le<double>(r + 22)), id_of(r, record_length), static_cast<std::uint32_t>(i)};
+        keys[i] = {ordered_bits(load_le<double>(r + 22)), id_of(r, record_length),
+                   static_cast<std::uint32_t>(i)};
     }
-    std::sort(keys.begin(), keys.end(),
-              [](const Key& a, const Key& b) { return a.gps != b.gps ? a.gps < b.gps : a.id < b.id; });
+    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+        return a.gps != b.gps ? a.gps < b.gps : a.id < b.id;
+    });
     std::vector<std::uint8_t> out(n * record_length);
     for (std::size_t i = 0; i < n; ++i) {
         std::copy_n(temp_records.data() + std::size_t{keys[i].index} * temp_length, record_length,

@@ -29,7 +29,7 @@ struct OutputPlan {
     las::Header header;  // LAS 1.4, COPC point format, scale and offset set; counts not yet
     std::optional<std::string> wkt;
     std::optional<las::Vlr> extra_bytes_vlr;
-    std::uint64_t total_points = 0;  // as the headers announce
+    std::uint64_t total_points = 0;                    // as the headers announce
     std::array<double, 3> header_min{}, header_max{};  // union of the input header bounds
     bool same_quantization = true;  // every input already has the output scale and offset
     std::vector<std::string> warnings;

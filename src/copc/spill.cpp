@@ -19,7 +19,9 @@ namespace lidarmill::copc {
 namespace fs = std::filesystem;
 
 namespace {
-bool process_alive(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+bool process_alive(long pid) {
+    return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
 
 // The pid in "lidarmill-copc-<pid>-<n>", or -1.
 long pid_of_run_dir(const std::string& name) {
@@ -43,7 +45,8 @@ int remove_stale_run_dirs(const fs::path& parent) {
         const long pid = pid_of_run_dir(entry.path().filename().string());
         if (pid < 0 || !entry.is_directory(ec) || process_alive(pid)) continue;
         if (fs::remove_all(entry.path(), ec) > 0 && !ec) {
-            spdlog::info("removed the temporary folder of an interrupted run: {}", entry.path().string());
+            spdlog::info("removed the temporary folder of an interrupted run: {}",
+                         entry.path().string());
             ++removed;
         }
     }
@@ -54,7 +57,8 @@ TempRunDir::TempRunDir(const fs::path& parent) {
     std::error_code ec;
     fs::create_directories(parent, ec);
     if (!fs::is_directory(parent)) {
-        throw util::UsageError(fmt::format("temporary folder {} does not exist and cannot be created", parent.string()));
+        throw util::UsageError(fmt::format(
+            "temporary folder {} does not exist and cannot be created", parent.string()));
     }
     remove_stale_run_dirs(parent);
     static std::atomic<int> counter{0};
@@ -76,7 +80,9 @@ TempRunDir::~TempRunDir() {
 BlockStore::BlockStore(const fs::path& file, std::size_t record_size, std::size_t pool_bytes)
     : path_(file.string()), record_size_(record_size), pool_bytes_(pool_bytes) {
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw util::InputError(path_, std::string("cannot create temporary file: ") + std::strerror(errno));
+    if (fd_ < 0)
+        throw util::InputError(
+            path_, std::string("cannot create temporary file: ") + std::strerror(errno));
 }
 
 BlockStore::~BlockStore() {
@@ -122,7 +128,9 @@ void BlockStore::write_block(Bucket& bucket) {
         const ssize_t n = ::pwrite(fd_, bucket.buffer.data() + done, bucket.buffer.size() - done,
                                    static_cast<off_t>(offset + done));
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw util::InputError(path_, std::string("cannot write temporary data: ") + std::strerror(errno));
+        if (n <= 0)
+            throw util::InputError(
+                path_, std::string("cannot write temporary data: ") + std::strerror(errno));
         done += static_cast<std::size_t>(n);
     }
     file_end_ += done;
@@ -178,8 +186,8 @@ void BlockStore::release(std::uint64_t key) {
     }
     for (const Block& block : blocks) {
 #ifdef FALLOC_FL_PUNCH_HOLE
-        if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(block.offset),
-                        static_cast<off_t>(block.bytes)) == 0) {
+        if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                        static_cast<off_t>(block.offset), static_cast<off_t>(block.bytes)) == 0) {
             std::lock_guard lock(mutex_);
             on_disk_ -= block.bytes;
         }

@@ -17,7 +17,8 @@ bool is_page_root(const VoxelKey& key, const std::set<VoxelKey>& parents, int pa
     return key.d == 0 || (key.d % page_levels == 0 && parents.count(key) > 0);
 }
 
-las::Vlr make_vlr(std::string user, std::uint16_t id, std::string description, std::vector<std::uint8_t> data) {
+las::Vlr make_vlr(std::string user, std::uint16_t id, std::string description,
+                  std::vector<std::uint8_t> data) {
     las::Vlr v;
     v.user_id = std::move(user);
     v.record_id = id;
@@ -60,8 +61,9 @@ HierarchyLayout paginate(const std::map<VoxelKey, Entry>& nodes, int page_levels
             Entry pointer;
             pointer.key = child;
             pointer.point_count = -1;
-            pointer.byte_size = static_cast<std::int32_t>(page_nodes[child].size() + child_pages[child].size()) *
-                                static_cast<std::int32_t>(kEntrySize);
+            pointer.byte_size =
+                static_cast<std::int32_t>(page_nodes[child].size() + child_pages[child].size()) *
+                static_cast<std::int32_t>(kEntrySize);
             page.entries.push_back(pointer);
         }
     }
@@ -84,9 +86,11 @@ void assign_page_offsets(HierarchyLayout& layout, std::uint64_t first_page_offse
 
 CopcFileWriter::CopcFileWriter(const std::filesystem::path& path, const OutputPlan& plan)
     : output_(path), header_(plan.header) {
-    laszip_ = laz::LaszipVlr::for_point_format(header_.point_format, header_.record_length, laz::kVariableChunkSize);
+    laszip_ = laz::LaszipVlr::for_point_format(header_.point_format, header_.record_length,
+                                               laz::kVariableChunkSize);
     std::vector<las::Vlr> vlrs;
-    vlrs.push_back(make_vlr(kCopcUserId, kInfoRecordId, "COPC info", std::vector<std::uint8_t>(kInfoSize, 0)));
+    vlrs.push_back(
+        make_vlr(kCopcUserId, kInfoRecordId, "COPC info", std::vector<std::uint8_t>(kInfoSize, 0)));
     vlrs.push_back(laszip_.to_vlr());
     if (plan.wkt) vlrs.push_back(las::make_wkt_vlr(*plan.wkt));
     if (plan.extra_bytes_vlr) vlrs.push_back(*plan.extra_bytes_vlr);
@@ -104,7 +108,8 @@ CopcFileWriter::CopcFileWriter(const std::filesystem::path& path, const OutputPl
     position_ = point_data_offset_ + 8;
 }
 
-std::uint64_t CopcFileWriter::append_chunk(std::span<const std::uint8_t> bytes, std::uint64_t points) {
+std::uint64_t CopcFileWriter::append_chunk(std::span<const std::uint8_t> bytes,
+                                           std::uint64_t points) {
     const std::uint64_t offset = position_;
     output_.file().write(bytes);
     position_ += bytes.size();
@@ -113,7 +118,8 @@ std::uint64_t CopcFileWriter::append_chunk(std::span<const std::uint8_t> bytes, 
     return offset;
 }
 
-void CopcFileWriter::finish(const std::map<VoxelKey, Entry>& nodes, CopcInfo info, const las::PointStats& stats) {
+void CopcFileWriter::finish(const std::map<VoxelKey, Entry>& nodes, CopcInfo info,
+                            const las::PointStats& stats) {
     auto& file = output_.file();
     const std::uint64_t chunk_table_offset = position_;
     const auto table = laz::encode_chunk_table(chunk_bytes_, chunk_points_, true);
@@ -132,7 +138,8 @@ void CopcFileWriter::finish(const std::map<VoxelKey, Entry>& nodes, CopcInfo inf
             pages.insert(pages.end(), raw, raw + kEntrySize);
         }
     }
-    const las::Vlr hierarchy = make_vlr(kCopcUserId, kHierarchyRecordId, "EPT hierarchy", std::move(pages));
+    const las::Vlr hierarchy =
+        make_vlr(kCopcUserId, kHierarchyRecordId, "EPT hierarchy", std::move(pages));
     file.write(serialize_evlr(hierarchy));
 
     info.root_hier_offset = evlr_offset + las::kEvlrHeaderSize;

@@ -42,7 +42,8 @@ class CopcFileWriter {
     // Appends one node's compressed chunk; returns its absolute file offset.
     std::uint64_t append_chunk(std::span<const std::uint8_t> bytes, std::uint64_t points);
     // Writes chunk table and hierarchy, patches header and info VLR, renames into place.
-    void finish(const std::map<VoxelKey, Entry>& nodes, CopcInfo info, const las::PointStats& stats);
+    void finish(const std::map<VoxelKey, Entry>& nodes, CopcInfo info,
+                const las::PointStats& stats);
     std::size_t page_count() const { return page_count_; }
 
   private:

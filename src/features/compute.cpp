@@ -37,10 +37,13 @@ double& slot(FeatureValues& values, Feature feature) {
 
 struct Needs {
     bool eigen = false, density = false, radius_count = false, ground = false;
+    bool omnivariance = false, eigenentropy = false;  // the only costly ones (cbrt, log)
 
     explicit Needs(std::span<const Feature> features) {
         for (const Feature f : features) {
             eigen |= is_eigen_based(f);
+            omnivariance |= f == Feature::omnivariance;
+            eigenentropy |= f == Feature::eigenentropy;
             density |= f == Feature::density;
             radius_count |= f == Feature::points_in_radius;
             ground |= f == Feature::height_above_ground || f == Feature::wall_score ||
@@ -133,7 +136,8 @@ struct ExactMoments {
 // Eigen-based features of one neighbourhood (listed in the catalogue as eigen-based),
 // written into `values`; left NaN when the neighbourhood is degenerate.
 void shape_features(std::span<const detail::PackedPoint> points, const detail::PackedPoint& point,
-                    std::span<const detail::Neighbour> neighbours, FeatureValues& values) {
+                    std::span<const detail::Neighbour> neighbours, const Needs& needs,
+                    FeatureValues& values) {
     if (neighbours.size() < 3) return;
     ExactMoments m;
     for (const auto& nb : neighbours) m.add(points[nb.index], point);
@@ -168,11 +172,11 @@ void shape_features(std::span<const detail::PackedPoint> points, const detail::P
     slot(values, Feature::planarity) = (l2 - l3) / l1;
     slot(values, Feature::sphericity) = l3 / l1;
     slot(values, Feature::anisotropy) = (l1 - l3) / l1;
-    slot(values, Feature::omnivariance) = std::cbrt(l1 * l2 * l3);
+    if (needs.omnivariance) slot(values, Feature::omnivariance) = std::cbrt(l1 * l2 * l3);
     double entropy = 0;
     for (const double l : {l1, l2, l3}) {
         const double share = l / sum;
-        if (share > 0) entropy -= share * std::log(share);
+        if (needs.eigenentropy && share > 0) entropy -= share * std::log(share);
     }
     slot(values, Feature::eigenentropy) = entropy;
     slot(values, Feature::eigenvalue_1) = l1;
@@ -230,7 +234,7 @@ class PointFeatures {
         if (needs_.eigen || needs_.density) {
             const auto neighbours =
                 index_.nearest(point, max_squared_radius_, k_, scratch.neighbours, scratch.hint);
-            if (needs_.eigen) shape_features(index_.points(), point, neighbours, values);
+            if (needs_.eigen) shape_features(index_.points(), point, neighbours, needs_, values);
             if (needs_.density) slot(values, Feature::density) = density_of(neighbours);
         }
         if (needs_.radius_count) {

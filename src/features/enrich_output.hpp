@@ -37,7 +37,7 @@ struct StoredDimension {
 inline constexpr std::int16_t kCompactNoData = -32768;
 
 class OutputLayout {
-public:
+  public:
     OutputLayout(std::span<const Feature> features, Precision precision,
                  const NeighbourhoodParams& neighbourhood);
 
@@ -49,7 +49,7 @@ public:
     void encode(std::span<const std::span<float>> columns, std::size_t index,
                 std::uint8_t* destination) const;
 
-private:
+  private:
     std::vector<StoredDimension> dimensions_;
     std::size_t bytes_per_point_ = 0;
 };

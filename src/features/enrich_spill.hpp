@@ -17,7 +17,7 @@ namespace lidarmill::features {
 // The name carries the process id so that a later run can recognise leftovers of a
 // killed one (see is_stale_scratch_name).
 class ScratchDir {
-public:
+  public:
     ScratchDir(const std::filesystem::path& parent, std::string_view purpose);
     ~ScratchDir();
     ScratchDir(const ScratchDir&) = delete;
@@ -25,7 +25,7 @@ public:
 
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -39,7 +39,7 @@ bool is_stale_scratch_name(std::string_view name);
 // Appends byte strings to `count` numbered files; each file has its own buffer of
 // `buffer_bytes` so that writes reach the disk in large blocks.
 class BucketWriter {
-public:
+  public:
     BucketWriter(const std::filesystem::path& folder, std::string_view stem, std::size_t count,
                  std::size_t buffer_bytes);
 
@@ -49,7 +49,7 @@ public:
     std::filesystem::path path(std::size_t bucket) const;
     std::uint64_t bytes_written(std::size_t bucket) const { return sizes_[bucket]; }
 
-private:
+  private:
     void flush(std::size_t bucket);
 
     std::filesystem::path folder_;
@@ -62,13 +62,13 @@ private:
 
 // Reads a file front to back in fixed-size records through a buffer.
 class SequentialReader {
-public:
+  public:
     SequentialReader(const std::filesystem::path& path, std::size_t buffer_bytes);
     // The next `size` bytes (valid until the next call); throws util::InputError when the
     // file ends first.
     const std::uint8_t* next(std::size_t size);
 
-private:
+  private:
     util::File file_;
     std::vector<std::uint8_t> buffer_;
     std::size_t position_ = 0, end_ = 0;

@@ -35,8 +35,8 @@ struct EnrichOptions {
     // Where out-of-core scratch files go (a private subfolder is made and removed);
     // empty = next to the output file.
     std::filesystem::path temp_dir;
-    unsigned threads = 0;           // 0 = all cores
-    std::optional<bool> compress;   // default: by output extension (.laz)
+    unsigned threads = 0;          // 0 = all cores
+    std::optional<bool> compress;  // default: by output extension (.laz)
     // Called from the calling thread with (units done, units total).
     std::function<void(std::uint64_t, std::uint64_t)> on_progress;
 };
@@ -48,11 +48,11 @@ struct TilePlan {
     bool out_of_core = false;
     std::uint64_t chunk_points = 0;  // target own points per chunk
     std::uint32_t chunk_columns = 1, chunk_rows = 1;
-    double chunk_side = 0;                 // metres
-    double halo = 0;                       // metres
+    double chunk_side = 0;  // metres
+    double halo = 0;        // metres
     std::uint64_t estimated_peak_bytes = 0;
-    std::uint64_t in_core_bytes = 0;       // what processing fully in memory would need
-    std::uint64_t minimum_bytes = 0;       // below this the budget cannot be honoured
+    std::uint64_t in_core_bytes = 0;  // what processing fully in memory would need
+    std::uint64_t minimum_bytes = 0;  // below this the budget cannot be honoured
     std::uint32_t chunk_count() const { return chunk_columns * chunk_rows; }
 };
 

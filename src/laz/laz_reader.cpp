@@ -4,8 +4,6 @@
 #include <spdlog/spdlog.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/info.h>
-#include <tbb/task_arena.h>
-#include <tbb/task_group.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +16,7 @@
 #include "laz/arithmetic.hpp"
 #include "laz/chunk_codec.hpp"
 #include "laz/integer_compressor.hpp"
+#include "laz/task_window.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
@@ -133,15 +132,12 @@ ChunkTable read_chunk_table(const util::File& file, const LazPointData& data) {
 
 namespace {
 
-// A chunk being decoded or ready to be served.
+// A chunk being decoded or ready to be served. Its buffers are reused for later chunks.
 struct Slot {
     std::size_t index = 0;
     std::vector<std::uint8_t> records;
     std::size_t points = 0;
     std::exception_ptr error;
-    bool ready = false;                // guarded by the reader's mutex
-    std::atomic<bool> claimed{false};  // set by whoever decodes it: a worker or the reader
-    bool ready_unlocked = false;       // ready, when set by the reading thread itself
 };
 
 class LazRecordReader final : public las::RecordReader {
@@ -181,15 +177,10 @@ class LazRecordReader final : public las::RecordReader {
         const unsigned workers =
             std::min(threads_, static_cast<unsigned>(tbb::info::default_concurrency())) - 1;
         if (workers > 0 && !walking_) {
-            // The reading thread decodes too (see wait_helping), so it gets no arena slot.
-            arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(workers), 0);
-            group_ = std::make_unique<tbb::task_group>();
-            window_size_ = 2 * threads_;
+            // The reading thread decodes too while it waits (TaskWindow::pop_front).
+            window_ = std::make_unique<TaskWindow>(workers + 1);
+            window_size_ = 2 * (workers + 1);
         }
-    }
-
-    ~LazRecordReader() override {
-        if (arena_) arena_->execute([this] { group_->wait(); });
     }
 
     std::size_t read(std::span<std::uint8_t> out) override {
@@ -228,7 +219,7 @@ class LazRecordReader final : public las::RecordReader {
                                    fmt::format("point data ends after {} of {} points",
                                                data_.point_count - remaining_, data_.point_count));
         }
-        if (!arena_) {
+        if (!window_) {
             if (!current_) current_ = std::make_shared<Slot>();
             current_->index = next_served_;
             decode_into(*probe_decoder_, *current_, compressed_);
@@ -236,31 +227,16 @@ class LazRecordReader final : public las::RecordReader {
             rethrow_if_failed(*current_);
             return;
         }
-        while (window_.size() < window_size_ && next_scheduled_ < chunks_.size())
+        // The chunk just served is done with: its buffers serve a later chunk.
+        if (current_) spare_.push_back(std::move(current_));
+        while (window_->size() < window_size_ && next_scheduled_ < chunks_.size())
             schedule(next_scheduled_++);
-        std::shared_ptr<Slot> slot = window_.front();
-        wait_helping(*slot);
-        window_.pop_front();
+        window_->pop_front();  // decode errors stay in the slot (they name the chunk)
+        current_ = std::move(scheduled_.front());
+        scheduled_.pop_front();
         ++next_served_;
-        current_ = std::move(slot);
         rethrow_if_failed(*current_);
         if (next_scheduled_ < chunks_.size()) schedule(next_scheduled_++);
-    }
-
-    // Until `front` is decoded, this thread decodes chunks no worker has started (there may
-    // be no worker at all), then sleeps.
-    void wait_helping(Slot& front) {
-        for (auto& slot : window_) {
-            if (front.ready_unlocked) break;
-            if (!slot->claimed.exchange(true)) {
-                decode_into(*probe_decoder_, *slot, compressed_);
-                std::lock_guard lock(mutex_);
-                slot->ready = true;
-                slot->ready_unlocked = true;
-            }
-        }
-        std::unique_lock lock(mutex_);
-        ready_.wait(lock, [&] { return front.ready; });
     }
 
     void rethrow_if_failed(const Slot& slot) const {
@@ -268,29 +244,27 @@ class LazRecordReader final : public las::RecordReader {
     }
 
     void schedule(std::size_t index) {
-        auto slot = std::make_shared<Slot>();
+        std::shared_ptr<Slot> slot;
+        if (spare_.empty()) {
+            slot = std::make_shared<Slot>();
+        } else {
+            slot = std::move(spare_.back());
+            spare_.pop_back();
+            slot->error = nullptr;
+        }
         slot->index = index;
-        window_.push_back(slot);
-        arena_->execute([this, slot] {
-            group_->run([this, slot] {
-                if (slot->claimed.exchange(true)) return;
-                auto& decoder = decoders_.local();
-                auto& buffer = buffers_.local();
+        scheduled_.push_back(slot);
+        window_->push([this, slot] {
+            auto& decoder = decoders_.local();
+            if (!decoder) {
                 try {
-                    if (!decoder) {
-                        decoder =
-                            make_chunk_decoder(data_.vlr, data_.point_format, data_.record_length);
-                    }
-                    decode_into(*decoder, *slot, buffer);
+                    decoder = make_chunk_decoder(data_.vlr, data_.point_format, data_.record_length);
                 } catch (...) {
                     slot->error = std::current_exception();
+                    return;
                 }
-                {
-                    std::lock_guard lock(mutex_);
-                    slot->ready = true;
-                }
-                ready_.notify_all();
-            });
+            }
+            decode_into(*decoder, *slot, buffers_.local());
         });
     }
 
@@ -367,14 +341,13 @@ class LazRecordReader final : public las::RecordReader {
     std::size_t next_served_ = 0;
     std::size_t next_scheduled_ = 0;
 
-    std::unique_ptr<tbb::task_arena> arena_;
-    std::unique_ptr<tbb::task_group> group_;  // noexcept(false) destructor: held by pointer
     std::size_t window_size_ = 0;
-    std::deque<std::shared_ptr<Slot>> window_;
-    std::mutex mutex_;
-    std::condition_variable ready_;
+    std::deque<std::shared_ptr<Slot>> scheduled_;  // the window's chunks, oldest first
+    std::vector<std::shared_ptr<Slot>> spare_;
     tbb::enumerable_thread_specific<std::unique_ptr<ChunkDecoder>> decoders_;
     tbb::enumerable_thread_specific<std::vector<std::uint8_t>> buffers_;
+    // Last: its jobs use the members above, so it is destroyed (waiting for them) first.
+    std::unique_ptr<TaskWindow> window_;
 };
 
 }  // namespace

@@ -3,14 +3,15 @@
 #include <fmt/format.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/info.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
+#include <algorithm>
+#include <deque>
 #include <stdexcept>
 
 #include "laz/arithmetic.hpp"
 #include "laz/chunk_codec.hpp"
 #include "laz/integer_compressor.hpp"
+#include "laz/task_window.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
@@ -42,6 +43,12 @@ std::vector<std::uint8_t> encode_chunk_table(std::span<const std::uint64_t> chun
 
 namespace {
 
+// A chunk on its way through the encoders. Its record buffer is reused for later chunks.
+struct ChunkJob {
+    std::vector<std::uint8_t> records;
+    std::vector<std::uint8_t> encoded;
+};
+
 class LazRecordWriter final : public las::RecordWriter {
   public:
     LazRecordWriter(util::File& out, std::uint8_t point_format, std::uint16_t record_length,
@@ -53,8 +60,10 @@ class LazRecordWriter final : public las::RecordWriter {
         if (chunk_size == 0) throw util::UsageError("LAZ chunk size must be at least 1");
         const unsigned resolved =
             threads == 0 ? static_cast<unsigned>(tbb::info::default_concurrency()) : threads;
-        batch_limit_ = resolved > 1 ? 2 * resolved : 1;
-        if (resolved > 1) arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(resolved));
+        // Enough chunks in flight that the encoders never wait for the caller's next
+        // records or for the writing of finished chunks.
+        window_limit_ = resolved > 1 ? 2 * resolved : 1;
+        window_ = std::make_unique<TaskWindow>(resolved);
         // Fails early (before any byte is written) for what we cannot encode.
         make_chunk_encoder(vlr_, point_format_, record_length_);
     }
@@ -73,21 +82,21 @@ class LazRecordWriter final : public las::RecordWriter {
                 const std::size_t room = (vlr_.chunk_size - pending_points()) * record_length_;
                 take = std::min(take, room);
             }
-            pending_.insert(pending_.end(), records.begin(),
-                            records.begin() + static_cast<long>(take));
+            pending().insert(pending().end(), records.begin(),
+                             records.begin() + static_cast<long>(take));
             records = records.subspan(take);
             if (!vlr_.variable_chunks() && pending_points() == vlr_.chunk_size) close_chunk();
         }
     }
 
     void end_chunk() override {
-        if (vlr_.variable_chunks() && !pending_.empty()) close_chunk();
+        if (vlr_.variable_chunks() && pending_points() > 0) close_chunk();
     }
 
     void finish() override {
         start();
-        if (!pending_.empty()) close_chunk();
-        encode_batch();
+        if (pending_points() > 0) close_chunk();
+        while (!window_->empty()) write_front();
         const std::uint64_t table_offset = out_.tell();
         out_.write(encode_chunk_table(chunk_bytes_, chunk_points_, vlr_.variable_chunks()));
         const std::uint64_t end = out_.tell();
@@ -99,7 +108,25 @@ class LazRecordWriter final : public las::RecordWriter {
     }
 
   private:
-    std::size_t pending_points() const { return pending_.size() / record_length_; }
+    std::vector<std::uint8_t>& pending() {
+        if (!pending_) {
+            if (spare_.empty()) {
+                pending_ = std::make_shared<ChunkJob>();
+            } else {
+                pending_ = std::move(spare_.back());
+                spare_.pop_back();
+            }
+            pending_->records.clear();
+            if (!vlr_.variable_chunks()) {
+                pending_->records.reserve(std::size_t{std::min(vlr_.chunk_size, 1u << 20)} *
+                                          record_length_);
+            }
+        }
+        return pending_->records;
+    }
+    std::size_t pending_points() const {
+        return pending_ ? pending_->records.size() / record_length_ : 0;
+    }
 
     // The chunk-table pointer goes first; patched in finish().
     void start() {
@@ -110,32 +137,28 @@ class LazRecordWriter final : public las::RecordWriter {
         out_.write(placeholder);
     }
 
+    // Hands the pending chunk to the encoders; writes finished chunks (in order) while
+    // the window is full.
     void close_chunk() {
-        batch_.push_back(std::move(pending_));
-        pending_ = {};
-        if (batch_.size() >= batch_limit_) encode_batch();
-    }
-
-    // Encodes the collected chunks (in parallel when allowed) and writes them in order.
-    void encode_batch() {
-        if (batch_.empty()) return;
-        std::vector<std::vector<std::uint8_t>> encoded(batch_.size());
-        auto encode_one = [&](std::size_t i) {
+        std::shared_ptr<ChunkJob> job = std::move(pending_);
+        in_flight_.push_back(job);
+        window_->push([this, job] {
             auto& encoder = encoders_.local();
             if (!encoder) encoder = make_chunk_encoder(vlr_, point_format_, record_length_);
-            encoded[i] = encoder->encode(batch_[i], batch_[i].size() / record_length_);
-        };
-        if (arena_ && batch_.size() > 1) {
-            arena_->execute([&] { tbb::parallel_for(std::size_t{0}, batch_.size(), encode_one); });
-        } else {
-            for (std::size_t i = 0; i < batch_.size(); ++i) encode_one(i);
-        }
-        for (std::size_t i = 0; i < batch_.size(); ++i) {
-            out_.write(encoded[i]);
-            chunk_bytes_.push_back(encoded[i].size());
-            chunk_points_.push_back(batch_[i].size() / record_length_);
-        }
-        batch_.clear();
+            job->encoded = encoder->encode(job->records, job->records.size() / record_length_);
+        });
+        while (window_->size() >= window_limit_ || window_->front_done()) write_front();
+    }
+
+    void write_front() {
+        window_->pop_front();
+        std::shared_ptr<ChunkJob> job = std::move(in_flight_.front());
+        in_flight_.pop_front();
+        out_.write(job->encoded);
+        chunk_bytes_.push_back(job->encoded.size());
+        chunk_points_.push_back(job->records.size() / record_length_);
+        job->encoded = {};
+        spare_.push_back(std::move(job));
     }
 
     util::File& out_;
@@ -144,13 +167,15 @@ class LazRecordWriter final : public las::RecordWriter {
     LaszipVlr vlr_;
     bool started_ = false;
     std::uint64_t start_ = 0;
-    std::vector<std::uint8_t> pending_;
-    std::vector<std::vector<std::uint8_t>> batch_;
-    std::size_t batch_limit_ = 1;
-    std::unique_ptr<tbb::task_arena> arena_;
+    std::shared_ptr<ChunkJob> pending_;
+    std::deque<std::shared_ptr<ChunkJob>> in_flight_;  // the window's chunks, oldest first
+    std::vector<std::shared_ptr<ChunkJob>> spare_;
+    std::size_t window_limit_ = 1;
     tbb::enumerable_thread_specific<std::unique_ptr<ChunkEncoder>> encoders_;
     std::vector<std::uint64_t> chunk_bytes_;
     std::vector<std::uint64_t> chunk_points_;
+    // Last: its jobs use the members above, so it is destroyed (waiting for them) first.
+    std::unique_ptr<TaskWindow> window_;
 };
 
 }  // namespace

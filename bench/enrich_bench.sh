@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of `lidarmill enrich` (LAZ in, LAZ out): points/s and peak RSS for
+# core and building mode, on a 20 M-point synthetic tile and on real IGN data, at several
+# memory budgets. With --big it also checks that a 50 M-point tile stays under a 512 MB
+# budget. CPU seconds are reported too: on a shared machine wall time alone misleads.
+#
+#   bench/enrich_bench.sh [--bin PATH] [--work DIR] [--budgets "512M 2G"] [--modes "core building"] [--big]
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${here}/build/enrich/lidarmill"
+work="${TMPDIR:-/tmp}/lidarmill_enrich_bench"
+budgets="512M 2G"
+modes="core building"
+big=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --bin) bin="$2"; shift 2 ;;
+    --work) work="$2"; shift 2 ;;
+    --budgets) budgets="$2"; shift 2 ;;
+    --modes) modes="$2"; shift 2 ;;
+    --big) big=1; shift ;;
+    *) echo "unknown option $1" >&2; exit 1 ;;
+  esac
+done
+real="${here}/../shared/data/bench/real7_2m.laz"
+mkdir -p "$work"
+synth20="$work/synth20m.laz"
+[[ -f "$synth20" ]] || "$bin" synth "$synth20" --points 20000000 --progress none
+
+# run LABEL INPUT MODE BUDGET: one enrich run, one result line.
+run() {
+  local label="$1" input="$2" mode="$3" budget="$4"
+  local out="$work/out_${label}_${mode}_${budget}"
+  rm -rf "$out"
+  local stats="$work/time.txt"
+  /usr/bin/time -f "%e %U %S %M" -o "$stats" \
+    "$bin" -q enrich --input "$input" --output "$out" --mode "$mode" --memory-budget "$budget" \
+    --progress none
+  read -r wall user sys rss_kb < "$stats"
+  local points
+  points=$(python3 -c "import json;print(json.load(open('$out/enrich-report.json'))['files'][0]['points'])")
+  local ooc
+  ooc=$(python3 -c "import json;f=json.load(open('$out/enrich-report.json'))['files'][0];print('out-of-core' if f['out_of_core'] else 'in-memory', f['chunks'], 'chunks')")
+  python3 - "$label" "$mode" "$budget" "$points" "$wall" "$user" "$sys" "$rss_kb" "$ooc" <<'PY'
+import sys
+label, mode, budget, points, wall, user, sys_, rss, plan = sys.argv[1:]
+points, wall, cpu, rss = int(points), float(wall), float(user) + float(sys_), int(rss) * 1024
+print(f"{label:8} {mode:9} budget {budget:>5}: {points/1e6:6.2f} M points, {wall:7.1f} s wall, "
+      f"{points/wall/1e6:5.2f} M points/s wall, {cpu:7.1f} s CPU ({points/cpu*2/1e6:5.2f} M points/s "
+      f"per 2 cores of CPU), peak RSS {rss/2**20:7.1f} MiB, {plan}")
+PY
+  rm -rf "$out"
+}
+
+echo "# lidarmill enrich benchmark, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for mode in $modes; do
+  for budget in $budgets; do
+    run synth20 "$synth20" "$mode" "$budget"
+    run real7 "$real" "$mode" "$budget"
+  done
+done
+
+if [[ $big -eq 1 ]]; then
+  synth50="$work/synth50m.laz"
+  [[ -f "$synth50" ]] || "$bin" synth "$synth50" --points 50000000 --progress none
+  run synth50 "$synth50" core 512M
+fi

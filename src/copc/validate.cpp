@@ -1,0 +1,588 @@
+#include "copc/validate.hpp"
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "copc/format.hpp"
+#include "las/header.hpp"
+#include "las/point_format.hpp"
+#include "las/reader.hpp"
+#include "laz/chunk_codec.hpp"
+#include "laz/laszip_vlr.hpp"
+#include "laz/laz_reader.hpp"
+#include "laz/open.hpp"
+#include "util/bytes.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+namespace lidarmill::copc {
+
+using util::load_le;
+
+const char* severity_name(Severity s) {
+    switch (s) {
+        case Severity::info:
+            return "info";
+        case Severity::warning:
+            return "warning";
+        default:
+            return "error";
+    }
+}
+
+std::size_t ValidationReport::count(Severity s) const {
+    return static_cast<std::size_t>(std::count_if(
+        findings.begin(), findings.end(), [s](const Finding& f) { return f.severity == s; }));
+}
+
+nlohmann::json ValidationReport::to_json() const {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& f : findings) {
+        list.push_back(
+            {{"severity", severity_name(f.severity)}, {"check", f.check}, {"message", f.message}});
+    }
+    return {{"file", file},
+            {"valid", valid()},
+            {"errors", count(Severity::error)},
+            {"warnings", count(Severity::warning)},
+            {"points", points},
+            {"nodes", nodes},
+            {"pages", pages},
+            {"points_decoded", points_decoded},
+            {"findings", list}};
+}
+
+namespace {
+
+struct Node {
+    Entry entry;
+    std::uint64_t page_offset = 0;
+};
+
+class Validator {
+  public:
+    Validator(const std::filesystem::path& path, const ValidateOptions& options,
+              ValidationReport& report)
+        : path_(path), options_(options), report_(report) {}
+
+    void run() {
+        file_ = std::make_shared<util::File>(path_, util::File::Mode::read);
+        metadata_ = las::read_metadata(*file_);
+        check_header();
+        if (!check_info_vlr()) return;
+        check_laszip_vlr();
+        check_wkt();
+        if (!walk_hierarchy()) return;
+        check_counts_and_bounds();
+        check_chunks();
+        if (options_.deep && laszip_) deep_check();
+    }
+
+  private:
+    void add(Severity s, std::string check, std::string message) {
+        report_.findings.push_back({s, std::move(check), std::move(message)});
+    }
+    void error(std::string check, std::string message) {
+        add(Severity::error, std::move(check), std::move(message));
+    }
+    void warning(std::string check, std::string message) {
+        add(Severity::warning, std::move(check), std::move(message));
+    }
+
+    const las::Header& header() const { return metadata_.header; }
+
+    void check_header() {
+        const auto& h = header();
+        if (h.version_major != 1 || h.version_minor != 4)
+            error("header", fmt::format("LAS version {} is not 1.4", h.version_string()));
+        if (h.header_size != las::kHeaderSize14)
+            error("header", fmt::format("header size {} is not 375", h.header_size));
+        if (h.point_format < 6 || h.point_format > 8)
+            error("header", fmt::format("point format {} is not 6, 7 or 8", +h.point_format));
+        if (!h.is_compressed())
+            error("header", "point format is not flagged as compressed (bit 7)");
+        if (h.record_length < las::base_record_length(h.point_format)) {
+            error("header", fmt::format("record length {} is shorter than point format {} needs",
+                                        h.record_length, +h.point_format));
+        }
+        if (h.point_format >= 6 &&
+            (h.legacy_point_count != 0 ||
+             std::any_of(h.legacy_points_by_return.begin(), h.legacy_points_by_return.end(),
+                         [](std::uint32_t c) { return c != 0; }))) {
+            warning("header",
+                    "legacy point counts are not zero (LAS 1.4 asks zero for point formats 6-10)");
+        }
+        if (!(h.global_encoding & las::kWktCrs))
+            warning("header", "global encoding WKT bit (4) is not set");
+        for (int axis = 0; axis < 3; ++axis) {
+            if (!(h.min[axis] <= h.max[axis]) && h.point_count() > 0) {
+                error("header", fmt::format("{} bounds are inverted: min {} > max {}", "XYZ"[axis],
+                                            h.min[axis], h.max[axis]));
+            }
+            if (!(h.scale[axis] > 0))
+                error("header",
+                      fmt::format("{} scale {} is not positive", "XYZ"[axis], h.scale[axis]));
+        }
+        if (h.evlr_count == 0) error("header", "no EVLR: the hierarchy EVLR is missing");
+    }
+
+    bool check_info_vlr() {
+        if (metadata_.vlrs.empty() || !metadata_.vlrs.front().is(kCopcUserId, kInfoRecordId)) {
+            error("info-vlr",
+                  "the first VLR is not the COPC info VLR (user id 'copc', record id 1)");
+            return false;
+        }
+        const auto& vlr = metadata_.vlrs.front();
+        if (vlr.data.size() != kInfoSize) {
+            error("info-vlr",
+                  fmt::format("COPC info VLR holds {} bytes, not 160", vlr.data.size()));
+            if (vlr.data.size() < kInfoSize) return false;
+        }
+        // The spec fixes its position so readers can fetch header + info in one request.
+        if (header().header_size != las::kHeaderSize14)
+            error("info-vlr", "COPC info VLR does not start at byte 375");
+        info_ = CopcInfo::parse(vlr.data);
+        if (!(info_.halfsize > 0) || !std::isfinite(info_.halfsize))
+            error("info-vlr", fmt::format("halfsize {} is not positive", info_.halfsize));
+        if (!(info_.spacing > 0) || !std::isfinite(info_.spacing))
+            error("info-vlr", fmt::format("spacing {} is not positive", info_.spacing));
+        for (std::size_t i = 0; i < info_.reserved.size(); ++i) {
+            if (info_.reserved[i] != 0) {
+                error("info-vlr",
+                      fmt::format("reserved field {} is {} (must be 0)", i, info_.reserved[i]));
+                break;
+            }
+        }
+        if (info_.gpstime_minimum > info_.gpstime_maximum) {
+            error("info-vlr", fmt::format("GPS time range [{}, {}] is inverted",
+                                          info_.gpstime_minimum, info_.gpstime_maximum));
+        }
+        return true;
+    }
+
+    void check_laszip_vlr() {
+        try {
+            laszip_ = laz::find_laszip_vlr(metadata_);
+        } catch (const util::InputError& e) {
+            error("laszip-vlr", e.problem());
+            return;
+        }
+        if (!laszip_) {
+            error("laszip-vlr", "no LASzip VLR");
+            return;
+        }
+        try {
+            laszip_->check(header().point_format, header().record_length, "");
+        } catch (const util::InputError& e) {
+            error("laszip-vlr", e.problem());
+            laszip_.reset();
+            return;
+        }
+        if (!laszip_->variable_chunks())
+            error("laszip-vlr",
+                  fmt::format("chunk size {} is not variable (0xFFFFFFFF)", laszip_->chunk_size));
+        if (laszip_->compressor != laz::Compressor::layered_chunked)
+            error("laszip-vlr", "compressor is not 3 (layered chunked)");
+    }
+
+    void check_wkt() {
+        const bool has_wkt =
+            std::any_of(metadata_.vlrs.begin(), metadata_.vlrs.end(),
+                        [](const las::Vlr& v) { return v.is("LASF_Projection", 2112); });
+        if (!has_wkt) warning("wkt", "no OGC WKT VLR (LASF_Projection 2112): the CRS is unknown");
+    }
+
+    // Breadth first from the root page: pages referenced twice, entries out of the EVLR,
+    // duplicate keys and nodes without parent are errors.
+    bool walk_hierarchy() {
+        const las::Vlr* hierarchy = nullptr;
+        for (const auto& e : metadata_.evlrs) {
+            if (e.is(kCopcUserId, kHierarchyRecordId)) hierarchy = &e;
+        }
+        if (!hierarchy) {
+            error("hierarchy", "no hierarchy EVLR (user id 'copc', record id 1000)");
+            return false;
+        }
+        // Absolute offset of the EVLR payload: find it from the EVLR chain.
+        std::uint64_t at = header().evlr_offset;
+        std::uint64_t data_begin = 0;
+        for (std::uint32_t i = 0;
+             i < header().evlr_count && at + las::kEvlrHeaderSize <= metadata_.file_size; ++i) {
+            std::uint8_t raw[las::kEvlrHeaderSize];
+            file_->pread_exact(at, raw, "EVLR header");
+            const auto user = util::load_fixed_string(raw + 2, 16);
+            const auto id = load_le<std::uint16_t>(raw + 18);
+            const auto length = load_le<std::uint64_t>(raw + 20);
+            if (user == kCopcUserId && id == kHierarchyRecordId)
+                data_begin = at + las::kEvlrHeaderSize;
+            at += las::kEvlrHeaderSize + length;
+        }
+        const std::uint64_t data_end = data_begin + hierarchy->data.size();
+        const auto inside = [&](std::uint64_t offset, std::uint64_t size) {
+            return data_begin > 0 && offset >= data_begin && offset + size <= data_end;
+        };
+        if (!inside(info_.root_hier_offset, info_.root_hier_size)) {
+            error(
+                "hierarchy",
+                fmt::format(
+                    "root page ({} bytes at {}) is not inside the hierarchy EVLR ({} bytes at {})",
+                    info_.root_hier_size, info_.root_hier_offset, hierarchy->data.size(),
+                    data_begin));
+            return false;
+        }
+        std::set<std::uint64_t> seen_pages;
+        std::deque<std::pair<std::uint64_t, std::uint64_t>> pending{
+            {info_.root_hier_offset, info_.root_hier_size}};
+        std::uint64_t reached_bytes = 0;
+        while (!pending.empty()) {
+            const auto [offset, size] = pending.front();
+            pending.pop_front();
+            if (!seen_pages.insert(offset).second) {
+                error("hierarchy", fmt::format("page at {} is referenced twice", offset));
+                continue;
+            }
+            if (size % kEntrySize != 0)
+                error("hierarchy",
+                      fmt::format("page at {} has {} bytes, not a multiple of 32", offset, size));
+            reached_bytes += size;
+            const std::uint8_t* page = hierarchy->data.data() + (offset - data_begin);
+            for (std::uint64_t i = 0; i + kEntrySize <= size; i += kEntrySize) {
+                const Entry e = Entry::parse(page + i);
+                if (!e.key.valid()) {
+                    error("hierarchy",
+                          fmt::format("entry key {} is not a valid octree key", e.key.to_string()));
+                    continue;
+                }
+                if (e.point_count == -1) {
+                    if (e.byte_size <= 0 ||
+                        !inside(e.offset, static_cast<std::uint64_t>(e.byte_size))) {
+                        error(
+                            "hierarchy",
+                            fmt::format(
+                                "page pointer {} ({} bytes at {}) is not inside the hierarchy EVLR",
+                                e.key.to_string(), e.byte_size, e.offset));
+                    } else {
+                        pending.emplace_back(e.offset, static_cast<std::uint64_t>(e.byte_size));
+                    }
+                    continue;
+                }
+                if (e.point_count < -1) {
+                    error("hierarchy", fmt::format("node {} has point count {}", e.key.to_string(),
+                                                   e.point_count));
+                    continue;
+                }
+                if (!nodes_.emplace(e.key, Node{e, offset}).second) {
+                    error("hierarchy",
+                          fmt::format("node {} appears more than once", e.key.to_string()));
+                }
+            }
+        }
+        report_.pages = seen_pages.size();
+        report_.nodes = nodes_.size();
+        if (reached_bytes < hierarchy->data.size()) {
+            warning("hierarchy",
+                    fmt::format("{} bytes of the hierarchy EVLR are not reached from the root page",
+                                hierarchy->data.size() - reached_bytes));
+        }
+        if (!nodes_.count(VoxelKey{})) error("hierarchy", "no root node 0-0-0-0");
+        std::size_t orphans = 0, empty_leaves = 0;
+        std::set<VoxelKey> parents;
+        for (const auto& [key, node] : nodes_) {
+            if (key.d > 0) parents.insert(key.parent());
+            if (key.d > 0 && !nodes_.count(key.parent())) {
+                if (orphans++ == 0)
+                    error("hierarchy",
+                          fmt::format("node {} has no parent in the hierarchy", key.to_string()));
+            }
+        }
+        for (const auto& [key, node] : nodes_) {
+            const Entry& e = node.entry;
+            if (e.point_count == 0 && !parents.count(key)) ++empty_leaves;
+            if (e.point_count == 0 && (e.byte_size != 0 || e.offset != 0)) {
+                warning("hierarchy", fmt::format("empty node {} has {} bytes at {}",
+                                                 key.to_string(), e.byte_size, e.offset));
+            }
+            if (e.point_count > 0 && e.byte_size <= 0) {
+                error("hierarchy", fmt::format("node {} has {} points but {} bytes",
+                                               key.to_string(), e.point_count, e.byte_size));
+            }
+        }
+        if (orphans > 1) error("hierarchy", fmt::format("{} nodes in all have no parent", orphans));
+        if (empty_leaves > 0)
+            warning("hierarchy", fmt::format("{} leaf nodes hold no point", empty_leaves));
+        return true;
+    }
+
+    void check_counts_and_bounds() {
+        for (const auto& [key, node] : nodes_)
+            report_.points += static_cast<std::uint64_t>(std::max(0, node.entry.point_count));
+        const std::uint64_t declared = header().point_count_64;
+        if (report_.points != declared) {
+            error("counts", fmt::format("hierarchy node counts sum to {}, header says {}",
+                                        report_.points, declared));
+        }
+        std::uint64_t by_return = 0;
+        for (auto c : header().points_by_return_64) by_return += c;
+        if (by_return != declared) {
+            warning("counts", fmt::format("header points by return sum to {}, point count is {}",
+                                          by_return, declared));
+        }
+        const auto lo = info_.cube_min();
+        for (int axis = 0; axis < 3; ++axis) {
+            const double slack = header().scale[axis] / 2;
+            if (header().min[axis] < lo[axis] - slack ||
+                header().max[axis] > lo[axis] + info_.side() + slack) {
+                error("bounds",
+                      fmt::format("header {} bounds [{}, {}] are not inside the cube [{}, {}]",
+                                  "XYZ"[axis], header().min[axis], header().max[axis], lo[axis],
+                                  lo[axis] + info_.side()));
+            }
+        }
+    }
+
+    void check_chunks() {
+        if (!laszip_) return;
+        const laz::LazPointData data{header().offset_to_point_data, metadata_.point_data_end,
+                                     header().point_count(),        header().point_format,
+                                     header().record_length,        *laszip_};
+        laz::ChunkTable table;
+        try {
+            table = laz::read_chunk_table(*file_, data);
+        } catch (const util::InputError& e) {
+            table.problem = e.problem();
+        }
+        if (!table.problem.empty()) {
+            error("chunks", "chunk table: " + table.problem);
+            return;
+        }
+        std::vector<const Node*> with_data;
+        for (const auto& [key, node] : nodes_) {
+            if (node.entry.point_count > 0) with_data.push_back(&node);
+        }
+        std::sort(with_data.begin(), with_data.end(),
+                  [](const Node* a, const Node* b) { return a->entry.offset < b->entry.offset; });
+        if (with_data.size() != table.chunks.size()) {
+            error("chunks", fmt::format("{} nodes hold points but the chunk table lists {} chunks",
+                                        with_data.size(), table.chunks.size()));
+        }
+        std::size_t mismatches = 0;
+        const std::size_t n = std::min(with_data.size(), table.chunks.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            const Entry& e = with_data[i]->entry;
+            const auto& c = table.chunks[i];
+            if (e.offset != c.offset || static_cast<std::uint64_t>(e.byte_size) != c.byte_count ||
+                static_cast<std::uint64_t>(e.point_count) != c.point_count) {
+                if (mismatches++ < 5) {
+                    error("chunks",
+                          fmt::format("node {} ({} points, {} bytes at {}) does not match chunk {} "
+                                      "({} points, "
+                                      "{} bytes at {})",
+                                      e.key.to_string(), e.point_count, e.byte_size, e.offset, i,
+                                      c.point_count, c.byte_count, c.offset));
+                }
+            }
+        }
+        if (mismatches > 5)
+            error("chunks",
+                  fmt::format("{} nodes in all disagree with the chunk table", mismatches));
+        chunks_ok_ = mismatches == 0 && with_data.size() == table.chunks.size();
+    }
+
+    struct DeepStats {
+        std::uint64_t points = 0;
+        std::uint64_t outside_node = 0, outside_header = 0, outside_gps = 0, nan_gps = 0;
+        std::string first_outside_node, first_outside_gps;
+        double gps_min = std::numeric_limits<double>::infinity();
+        double gps_max = -std::numeric_limits<double>::infinity();
+        std::array<std::int64_t, 3> min{std::numeric_limits<std::int64_t>::max(),
+                                        std::numeric_limits<std::int64_t>::max(),
+                                        std::numeric_limits<std::int64_t>::max()};
+        std::array<std::int64_t, 3> max{std::numeric_limits<std::int64_t>::min(),
+                                        std::numeric_limits<std::int64_t>::min(),
+                                        std::numeric_limits<std::int64_t>::min()};
+        std::array<std::uint64_t, 15> by_return{};
+        std::vector<std::string> decode_errors;
+
+        void merge(const DeepStats& o) {
+            points += o.points;
+            outside_node += o.outside_node;
+            outside_header += o.outside_header;
+            outside_gps += o.outside_gps;
+            nan_gps += o.nan_gps;
+            if (first_outside_node.empty()) first_outside_node = o.first_outside_node;
+            if (first_outside_gps.empty()) first_outside_gps = o.first_outside_gps;
+            gps_min = std::min(gps_min, o.gps_min);
+            gps_max = std::max(gps_max, o.gps_max);
+            for (int a = 0; a < 3; ++a) {
+                min[a] = std::min(min[a], o.min[a]);
+                max[a] = std::max(max[a], o.max[a]);
+            }
+            for (int r = 0; r < 15; ++r) by_return[r] += o.by_return[r];
+            decode_errors.insert(decode_errors.end(), o.decode_errors.begin(),
+                                 o.decode_errors.end());
+        }
+    };
+
+    void check_node_points(const Entry& e, std::span<const std::uint8_t> records,
+                           DeepStats& s) const {
+        const auto& h = header();
+        const double node_side = info_.side() / std::ldexp(1.0, e.key.d);
+        const auto cube_min = info_.cube_min();
+        const std::array<std::int32_t, 3> index{e.key.x, e.key.y, e.key.z};
+        for (std::size_t at = 0; at + h.record_length <= records.size(); at += h.record_length) {
+            const std::uint8_t* r = records.data() + at;
+            ++s.points;
+            bool outside = false;
+            for (int axis = 0; axis < 3; ++axis) {
+                const std::int32_t raw = load_le<std::int32_t>(r + 4 * axis);
+                s.min[axis] = std::min<std::int64_t>(s.min[axis], raw);
+                s.max[axis] = std::max<std::int64_t>(s.max[axis], raw);
+                const double v = raw * h.scale[axis] + h.offset[axis];
+                const double lo = cube_min[axis] + index[axis] * node_side;
+                const double slack = h.scale[axis] / 2 + 1e-9;
+                if (v < lo - slack || v > lo + node_side + slack) outside = true;
+                if (v < h.min[axis] - slack || v > h.max[axis] + slack) ++s.outside_header;
+            }
+            if (outside && s.outside_node++ == 0) s.first_outside_node = e.key.to_string();
+            const int returns = r[14] & 0x0F;
+            if (returns >= 1 && returns <= 15) ++s.by_return[returns - 1];
+            const double gps = load_le<double>(r + 22);
+            if (std::isnan(gps)) {
+                ++s.nan_gps;
+                continue;
+            }
+            s.gps_min = std::min(s.gps_min, gps);
+            s.gps_max = std::max(s.gps_max, gps);
+            if (gps < info_.gpstime_minimum || gps > info_.gpstime_maximum) {
+                if (s.outside_gps++ == 0)
+                    s.first_outside_gps = fmt::format("{} in node {}", gps, e.key.to_string());
+            }
+        }
+    }
+
+    void deep_check() {
+        std::vector<const Entry*> work;
+        for (const auto& [key, node] : nodes_) {
+            if (node.entry.point_count > 0 && node.entry.byte_size > 0) work.push_back(&node.entry);
+        }
+        std::mutex mutex;
+        DeepStats total;
+        const unsigned threads = laz::resolve_threads(options_.threads);
+        tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
+        tbb::parallel_for(std::size_t{0}, work.size(), [&](std::size_t i) {
+            const Entry& e = *work[i];
+            DeepStats s;
+            try {
+                if (e.offset + static_cast<std::uint64_t>(e.byte_size) > metadata_.file_size) {
+                    throw util::InputError("", "data lies past the end of the file");
+                }
+                std::vector<std::uint8_t> chunk(static_cast<std::size_t>(e.byte_size));
+                file_->pread_exact(e.offset, chunk, "node data");
+                std::vector<std::uint8_t> records(static_cast<std::size_t>(e.point_count) *
+                                                  header().record_length);
+                auto decoder = laz::make_chunk_decoder(*laszip_, header().point_format,
+                                                       header().record_length);
+                decoder->decode(chunk, static_cast<std::size_t>(e.point_count), records);
+                check_node_points(e, records, s);
+            } catch (const std::exception& ex) {
+                s.decode_errors.push_back(fmt::format("node {}: {}", e.key.to_string(), ex.what()));
+            }
+            std::lock_guard lock(mutex);
+            total.merge(s);
+        });
+        report_.points_decoded = total.points;
+        report_deep(total);
+    }
+
+    void report_deep(const DeepStats& s) {
+        const auto& h = header();
+        std::size_t shown = 0;
+        for (const auto& message : s.decode_errors) {
+            if (shown++ < 5) error("decode", message);
+        }
+        if (s.decode_errors.size() > 5)
+            error("decode",
+                  fmt::format("{} nodes in all failed to decode", s.decode_errors.size()));
+        if (s.outside_node) {
+            error("node-bounds",
+                  fmt::format("{} points lie outside their node's cube (first in node {})",
+                              s.outside_node, s.first_outside_node));
+        }
+        if (s.outside_header)
+            error("bounds",
+                  fmt::format("{} coordinates lie outside the header bounds", s.outside_header));
+        if (s.outside_gps) {
+            error("gps-range",
+                  fmt::format(
+                      "{} points have a GPS time outside the info VLR range [{}, {}] (data spans "
+                      "[{}, {}]; first {})",
+                      s.outside_gps, info_.gpstime_minimum, info_.gpstime_maximum, s.gps_min,
+                      s.gps_max, s.first_outside_gps));
+        } else if (s.gps_min <= s.gps_max &&
+                   (s.gps_min != info_.gpstime_minimum || s.gps_max != info_.gpstime_maximum)) {
+            add(Severity::info, "gps-range",
+                fmt::format("info VLR GPS range [{}, {}] is wider than the data [{}, {}]",
+                            info_.gpstime_minimum, info_.gpstime_maximum, s.gps_min, s.gps_max));
+        }
+        if (s.nan_gps)
+            warning("gps-range", fmt::format("{} points have a NaN GPS time", s.nan_gps));
+        if (s.points > 0) {
+            for (int axis = 0; axis < 3; ++axis) {
+                const double lo = s.min[axis] * h.scale[axis] + h.offset[axis];
+                const double hi = s.max[axis] * h.scale[axis] + h.offset[axis];
+                const double slack = h.scale[axis] / 2;
+                if (std::abs(lo - h.min[axis]) > slack || std::abs(hi - h.max[axis]) > slack) {
+                    warning("bounds",
+                            fmt::format(
+                                "header {} bounds [{}, {}] differ from the data extents [{}, {}]",
+                                "XYZ"[axis], h.min[axis], h.max[axis], lo, hi));
+                }
+            }
+        }
+        for (int r = 0; r < 15; ++r) {
+            if (s.points == report_.points && s.by_return[r] != h.points_by_return_64[r]) {
+                warning("counts",
+                        fmt::format("header says {} points of return {}, the data holds {}",
+                                    h.points_by_return_64[r], r + 1, s.by_return[r]));
+            }
+        }
+    }
+
+    std::filesystem::path path_;
+    const ValidateOptions& options_;
+    ValidationReport& report_;
+    std::shared_ptr<util::File> file_;
+    las::FileMetadata metadata_;
+    CopcInfo info_;
+    std::optional<laz::LaszipVlr> laszip_;
+    std::map<VoxelKey, Node> nodes_;
+    bool chunks_ok_ = false;
+};
+
+}  // namespace
+
+ValidationReport validate_copc(const std::filesystem::path& file, const ValidateOptions& options) {
+    ValidationReport report;
+    report.file = file.string();
+    try {
+        Validator(file, options, report).run();
+    } catch (const util::InputError& e) {
+        report.findings.push_back({Severity::error, "read", e.problem()});
+    } catch (const std::exception& e) {
+        report.findings.push_back({Severity::error, "read", e.what()});
+    }
+    return report;
+}
+
+}  // namespace lidarmill::copc

@@ -1,0 +1,349 @@
+// The tile pipeline of `enrich` on real files: records, VLRs, EVLRs and CRS kept, new
+// dimensions appended, values equal to a whole-tile computation, and output bytes that do
+// not depend on the chunking or on in-memory versus out-of-core processing.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "common/shared_data.hpp"
+#include "features/enrich_tile.hpp"
+#include "las/point_format.hpp"
+#include "laz/open.hpp"
+#include "laz/translate.hpp"
+#include "util/bytes.hpp"
+#include "util/error.hpp"
+#include "util/sha256.hpp"
+
+namespace lidarmill::features {
+namespace {
+
+namespace fs = std::filesystem;
+using lidarmill::testing::shared_data_dir;
+
+struct Records {
+    las::FileMetadata metadata;
+    std::vector<std::uint8_t> bytes;
+    std::size_t count() const { return bytes.size() / metadata.header.record_length; }
+    const std::uint8_t* record(std::size_t i) const {
+        return bytes.data() + i * metadata.header.record_length;
+    }
+};
+
+Records read_all(const fs::path& path) {
+    auto reader = laz::open_reader(path, {2});
+    Records r{reader->metadata(), {}};
+    r.bytes.resize(reader->point_count() * reader->record_length());
+    std::size_t at = 0;
+    while (const std::size_t n = reader->read(std::span(r.bytes).subspan(at))) {
+        at += n * reader->record_length();
+    }
+    r.bytes.resize(at);
+    return r;
+}
+
+std::vector<std::uint8_t> file_bytes(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+class EnrichTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        work_ = fs::temp_directory_path() /
+                ("lidarmill_enrich_" + std::to_string(::getpid()) + "_" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::create_directories(work_);
+    }
+    void TearDown() override { fs::remove_all(work_); }
+
+    EnrichOptions options(std::string_view mode = "building") const {
+        EnrichOptions o;
+        o.features = features_for_mode(mode);
+        o.threads = 2;
+        o.memory_budget = std::uint64_t{1} << 30;
+        return o;
+    }
+
+    fs::path work_;
+};
+
+// The first record_length bytes of every output record are the input record.
+void expect_records_kept(const Records& in, const Records& out) {
+    ASSERT_EQ(in.count(), out.count());
+    const auto length = in.metadata.header.record_length;
+    util::Sha256 prefix_hash;
+    for (std::size_t i = 0; i < out.count(); ++i) {
+        prefix_hash.update(std::span(out.record(i), length));
+    }
+    EXPECT_EQ(prefix_hash.hex_digest(), util::sha256_hex(in.bytes));
+}
+
+TEST_F(EnrichTest, KeepsRecordsVlrsEvlrsAndCrsAndAppendsDimensions) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const auto expected = lidarmill::testing::expected_records();
+    for (const std::string name :
+         {"ign/test_data_77055_627755_LA93_IGN69_extra_dims.laz", "las14/1_4_w_evlr.laz",
+          "odd/unregistered_extra_bytes.las", "legacy/extrabytes.las"}) {
+        SCOPED_TRACE(name);
+        const fs::path input = shared_data_dir() / name;
+        const fs::path output = work_ / (fs::path(name).stem().string() + ".laz");
+        const auto result = enrich_file(input, output, options());
+        const Records in = read_all(input);
+        const Records out = read_all(output);
+        EXPECT_EQ(result.points, in.count());
+        expect_records_kept(in, out);
+        if (expected.count(name) && !expected.at(name).sha256.empty()) {
+            EXPECT_EQ(util::sha256_hex(in.bytes), expected.at(name).sha256);
+        }
+
+        // New dimensions after the input's own, with names and descriptions.
+        const auto& schema = out.metadata.extra_bytes;
+        const auto features = features_for_mode("building");
+        ASSERT_GE(schema.dimensions.size(), features.size());
+        const std::size_t first_new = schema.dimensions.size() - features.size();
+        for (std::size_t f = 0; f < features.size(); ++f) {
+            const auto& d = schema.dimensions[first_new + f].descriptor;
+            EXPECT_EQ(d.name, feature_name(features[f]));
+            EXPECT_EQ(d.description, feature_description(features[f]));
+            EXPECT_EQ(d.base_type(), las::ExtraType::f32);
+        }
+        EXPECT_EQ(out.metadata.header.record_length,
+                  in.metadata.header.record_length + 4 * features.size());
+        for (const auto& dim : in.metadata.extra_bytes.dimensions) {
+            const auto* kept = schema.find(dim.descriptor.name);
+            ASSERT_NE(kept, nullptr) << dim.descriptor.name;
+            EXPECT_EQ(kept->offset_in_extra, dim.offset_in_extra);
+        }
+
+        // Every other VLR and every EVLR byte for byte, and the CRS.
+        auto without_schema = [](const std::vector<las::Vlr>& vlrs) {
+            std::vector<std::pair<std::string, std::vector<std::uint8_t>>> kept;
+            for (const auto& v : vlrs) {
+                if (!v.is("LASF_Spec", 4) && !v.is("laszip encoded", 22204)) {
+                    kept.push_back({v.user_id + "/" + std::to_string(v.record_id), v.data});
+                }
+            }
+            return kept;
+        };
+        EXPECT_EQ(without_schema(in.metadata.vlrs), without_schema(out.metadata.vlrs));
+        ASSERT_EQ(in.metadata.evlrs.size(), out.metadata.evlrs.size());
+        for (std::size_t e = 0; e < in.metadata.evlrs.size(); ++e) {
+            EXPECT_EQ(in.metadata.evlrs[e].data, out.metadata.evlrs[e].data);
+        }
+        EXPECT_EQ(in.metadata.crs.wkt, out.metadata.crs.wkt);
+        EXPECT_EQ(in.metadata.crs.epsg, out.metadata.crs.epsg);
+        EXPECT_EQ(in.metadata.header.scale, out.metadata.header.scale);
+        EXPECT_EQ(in.metadata.header.offset, out.metadata.header.offset);
+
+        // translate --drop-extra <new dimensions> gives back the input's records.
+        laz::TranslateOptions drop;
+        for (const Feature f : features) drop.drop_extra.emplace_back(feature_name(f));
+        const fs::path dropped = work_ / "dropped.las";
+        laz::translate(output, dropped, drop);
+        const Records back = read_all(dropped);
+        if (in.metadata.extra_bytes.undeclared_bytes() == 0) {
+            EXPECT_EQ(util::sha256_hex(back.bytes), util::sha256_hex(in.bytes));
+        } else {
+            expect_records_kept(in, back);
+        }
+    }
+}
+
+TEST_F(EnrichTest, OutputBytesDoNotDependOnChunksOrBudget) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const fs::path input = shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz";
+    auto whole = options("full");
+    const auto single = enrich_file(input, work_ / "single.laz", whole);
+    EXPECT_EQ(single.chunks, 1u);
+    EXPECT_FALSE(single.out_of_core);
+
+    auto chunked = whole;
+    chunked.max_chunk_points = 3000;
+    const auto many = enrich_file(input, work_ / "chunked.laz", chunked);
+    EXPECT_GT(many.chunks, 9u);
+    EXPECT_FALSE(many.out_of_core);
+
+    auto spilled = whole;
+    spilled.memory_budget = 48u << 20;  // far below the in-memory need: out of core
+    spilled.max_chunk_points = 5000;
+    spilled.temp_dir = work_;
+    const auto out_of_core = enrich_file(input, work_ / "spilled.laz", spilled);
+    EXPECT_TRUE(out_of_core.out_of_core);
+    EXPECT_GT(out_of_core.chunks, 4u);
+    EXPECT_GT(out_of_core.scratch_bytes, 0u);
+
+    const auto reference = file_bytes(work_ / "single.laz");
+    EXPECT_EQ(reference, file_bytes(work_ / "chunked.laz"));
+    EXPECT_EQ(reference, file_bytes(work_ / "spilled.laz"));
+    // The scratch folder is gone.
+    for (const auto& entry : fs::directory_iterator(work_)) {
+        EXPECT_FALSE(entry.path().filename().string().starts_with(".")) << entry.path();
+    }
+}
+
+TEST_F(EnrichTest, ValuesEqualAWholeTileComputationInInputOrder) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const fs::path input = shared_data_dir() / "legacy/plane.laz";
+    auto o = options("full");
+    o.max_chunk_points = 4000;
+    const fs::path output = work_ / "plane.las";
+    enrich_file(input, output, o);
+
+    const Records in = read_all(input);
+    const Records out = read_all(output);
+    const auto& h = in.metadata.header;
+    // The same local origin as the pipeline (the header minimum rounded down to a km).
+    const double origin_x = std::floor(h.min[0] / 1000) * 1000;
+    const double origin_y = std::floor(h.min[1] / 1000) * 1000;
+    std::vector<double> x, y, z;
+    for (std::size_t i = 0; i < in.count(); ++i) {
+        x.push_back(util::load_le<std::int32_t>(in.record(i)) * h.scale[0] +
+                    (h.offset[0] - origin_x));
+        y.push_back(util::load_le<std::int32_t>(in.record(i) + 4) * h.scale[1] +
+                    (h.offset[1] - origin_y));
+        z.push_back(util::load_le<std::int32_t>(in.record(i) + 8) * h.scale[2] + h.offset[2]);
+    }
+    // No class-2 points in plane.laz: height features are no-data, the others are compared.
+    std::vector<Feature> shape;
+    for (const Feature f : features_for_mode("full")) {
+        if (f != Feature::height_above_ground && f != Feature::wall_score &&
+            f != Feature::roof_score) {
+            shape.push_back(f);
+        }
+    }
+    std::vector<std::vector<float>> columns(shape.size(), std::vector<float>(in.count()));
+    std::vector<std::span<float>> spans(columns.begin(), columns.end());
+    std::vector<std::uint32_t> query(in.count());
+    std::vector<std::uint64_t> ids(in.count());
+    for (std::size_t i = 0; i < in.count(); ++i) query[i] = ids[i] = i;
+    compute_features({x, y, z, ids}, query, shape, o.neighbourhood, nullptr, spans);
+
+    const auto& schema = out.metadata.extra_bytes;
+    const auto base = las::base_record_length(h.point_format);
+    std::size_t compared = 0;
+    for (std::size_t f = 0; f < shape.size(); ++f) {
+        const auto* dim = schema.find(feature_name(shape[f]));
+        ASSERT_NE(dim, nullptr);
+        for (std::size_t i = 0; i < in.count(); ++i) {
+            const auto extra =
+                std::span(out.record(i) + base, out.metadata.header.record_length - base);
+            const double stored = schema.value(extra, *dim);
+            const double expected = columns[f][i];
+            if (std::isnan(expected)) {
+                EXPECT_TRUE(std::isnan(stored)) << feature_name(shape[f]) << " point " << i;
+                continue;
+            }
+            ASSERT_NEAR(stored, expected, 1e-5 * std::max(1.0, std::abs(expected)))
+                << feature_name(shape[f]) << " point " << i;
+            ++compared;
+        }
+    }
+    EXPECT_GT(compared, in.count() * 10);
+    // A plane: normals near vertical for nearly every point.
+    const auto* planarity = schema.find("verticality");
+    std::size_t planar = 0;
+    for (std::size_t i = 0; i < out.count(); ++i) {
+        const auto extra =
+            std::span(out.record(i) + base, out.metadata.header.record_length - base);
+        planar += schema.value(extra, *planarity) < 0.1;
+    }
+    EXPECT_GT(planar, out.count() * 8 / 10);
+}
+
+TEST_F(EnrichTest, CompactPrecisionStoresScaledIntegersCloseToFloat) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const fs::path input = shared_data_dir() / "ign/test_data_77055_627755_LA93_IGN69.laz";
+    auto o = options("building");
+    enrich_file(input, work_ / "float.laz", o);
+    o.precision = Precision::compact;
+    enrich_file(input, work_ / "compact.laz", o);
+    const Records full = read_all(work_ / "float.laz");
+    const Records compact = read_all(work_ / "compact.laz");
+    EXPECT_LT(compact.metadata.header.record_length, full.metadata.header.record_length);
+    EXPECT_LT(fs::file_size(work_ / "compact.laz"), fs::file_size(work_ / "float.laz"));
+    const auto base = las::base_record_length(full.metadata.header.point_format);
+    for (const Feature f : features_for_mode("building")) {
+        const auto* a = full.metadata.extra_bytes.find(feature_name(f));
+        const auto* b = compact.metadata.extra_bytes.find(feature_name(f));
+        ASSERT_TRUE(a && b);
+        const bool scaled = b->descriptor.base_type() == las::ExtraType::i16;
+        if (scaled) EXPECT_TRUE(b->descriptor.has_scale()) << feature_name(f);
+        for (std::size_t i = 0; i < full.count(); i += 7) {
+            const double va = full.metadata.extra_bytes.value(
+                std::span(full.record(i) + base, full.metadata.header.record_length - base), *a);
+            const double vb = compact.metadata.extra_bytes.value(
+                std::span(compact.record(i) + base, compact.metadata.header.record_length - base),
+                *b);
+            if (std::isnan(va)) {
+                if (scaled) {
+                    EXPECT_EQ(
+                        util::load_le<std::int16_t>(compact.record(i) + base + b->offset_in_extra),
+                        kCompactNoData);
+                }
+                continue;
+            }
+            ASSERT_NEAR(vb, va, scaled ? b->descriptor.scale[0] : 0.0)
+                << feature_name(f) << " " << i;
+        }
+    }
+}
+
+TEST_F(EnrichTest, RefusesFilesEnrichedBeforeAndOverwritingTheInput) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const fs::path input = shared_data_dir() / "ign/crop_duplicate.laz";
+    enrich_file(input, work_ / "once.laz", options("core"));
+    EXPECT_THROW(enrich_file(work_ / "once.laz", work_ / "twice.laz", options("core")),
+                 util::InputError);
+    EXPECT_THROW(enrich_file(work_ / "once.laz", work_ / "once.laz", options("full")),
+                 util::UsageError);
+    EXPECT_FALSE(fs::exists(work_ / "twice.laz"));
+}
+
+TEST_F(EnrichTest, EmptyAndSinglePointFilesGiveNoDataNotGarbage) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const auto empty =
+        enrich_file(shared_data_dir() / "legacy/no-points-1.3.laz", work_ / "empty.laz", options());
+    EXPECT_EQ(empty.points, 0u);
+    EXPECT_EQ(read_all(work_ / "empty.laz").count(), 0u);
+
+    const fs::path single =
+        shared_data_dir() / "ign/test_data_0436_6384_LA93_IGN69_single_point.laz";
+    enrich_file(single, work_ / "single.laz", options("full"));
+    const Records out = read_all(work_ / "single.laz");
+    ASSERT_EQ(out.count(), 1u);
+    const auto base = las::base_record_length(out.metadata.header.point_format);
+    const auto extra = std::span(out.record(0) + base, out.metadata.header.record_length - base);
+    EXPECT_TRUE(std::isnan(
+        out.metadata.extra_bytes.value(extra, *out.metadata.extra_bytes.find("planarity"))));
+    EXPECT_EQ(
+        out.metadata.extra_bytes.value(extra, *out.metadata.extra_bytes.find("points_in_radius")),
+        0.0);
+}
+
+TEST_F(EnrichTest, PlanGoesOutOfCoreOnlyWhenTheTileDoesNotFit) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    util::File file(shared_data_dir() / "ign/test_semis_2023_0292_6833_LA93_IGN69.laz",
+                    util::File::Mode::read);
+    const auto m = las::read_metadata(file);
+    auto o = options("building");
+    o.memory_budget = std::uint64_t{2} << 30;
+    const auto roomy = plan_tile(m, o);
+    EXPECT_FALSE(roomy.out_of_core);
+    EXPECT_EQ(roomy.chunk_count(), 1u);
+    EXPECT_LE(roomy.estimated_peak_bytes, o.memory_budget);
+    o.memory_budget = 64u << 20;
+    const auto tight = plan_tile(m, o);
+    EXPECT_TRUE(tight.out_of_core);
+    EXPECT_GT(tight.chunk_count(), 1u);
+    EXPECT_GE(tight.chunk_side, 2 * tight.halo);
+    EXPECT_GT(minimum_tile_memory(m, o), 0u);
+}
+
+}  // namespace
+}  // namespace lidarmill::features
