@@ -253,7 +253,7 @@ void BM_LazEncode(benchmark::State& state, const std::string& name) {
         benchmark::Counter(static_cast<double>(points), benchmark::Counter::kIsRate);
 }
 
-#define LIDARMILL_CHUNK_BENCH(label, file)                                           \
+#define LIDARMILL_CHUNK_BENCH(label, file)                                                      \
     BENCHMARK_CAPTURE(BM_ChunkDecode, label, std::string(file))->Unit(benchmark::kMillisecond); \
     BENCHMARK_CAPTURE(BM_ChunkEncode, label, std::string(file))->Unit(benchmark::kMillisecond)
 
@@ -263,16 +263,16 @@ LIDARMILL_CHUNK_BENCH(synth_pf6_20m, "tile:s6.laz");
 LIDARMILL_CHUNK_BENCH(synth_pf8_20m, "tile:s8.laz");
 LIDARMILL_CHUNK_BENCH(legacy_lone_star_pf1, "legacy/lone-star.laz");
 
-#define LIDARMILL_FILE_BENCH(label, file)                       \
-    BENCHMARK_CAPTURE(BM_LazDecode, label, std::string(file))   \
-        ->Arg(1)                                                \
-        ->Arg(2)                                                \
-        ->Unit(benchmark::kMillisecond)                         \
-        ->UseRealTime();                                        \
-    BENCHMARK_CAPTURE(BM_LazEncode, label, std::string(file))   \
-        ->Arg(1)                                                \
-        ->Arg(2)                                                \
-        ->Unit(benchmark::kMillisecond)                         \
+#define LIDARMILL_FILE_BENCH(label, file)                     \
+    BENCHMARK_CAPTURE(BM_LazDecode, label, std::string(file)) \
+        ->Arg(1)                                              \
+        ->Arg(2)                                              \
+        ->Unit(benchmark::kMillisecond)                       \
+        ->UseRealTime();                                      \
+    BENCHMARK_CAPTURE(BM_LazEncode, label, std::string(file)) \
+        ->Arg(1)                                              \
+        ->Arg(2)                                              \
+        ->Unit(benchmark::kMillisecond)                       \
         ->UseRealTime()
 
 LIDARMILL_FILE_BENCH(real7_2m, "bench/real7_2m.laz");

@@ -39,6 +39,7 @@ namespace {
 constexpr std::size_t kReadBatchPoints = 65536;
 // Binary, libraries, thread stacks, reader and codec state: kept out of the sized buffers.
 constexpr std::uint64_t kFixedOverhead = 96ull << 20;
+constexpr std::size_t kUnitsInFlight = 3;
 
 struct MemoryPlan {
     std::uint64_t budget = 0;
@@ -58,7 +59,10 @@ MemoryPlan plan_memory(std::uint64_t budget, unsigned threads, std::size_t recor
     m.pool_bytes = static_cast<std::size_t>(usable / 2);
     m.ancestor_pool_bytes =
         static_cast<std::size_t>(std::min<std::uint64_t>(usable / 16, 32ull << 20));
-    m.tokens = threads + 1;
+    // Unit sizes decide the file layout, so they must not depend on the thread count: a
+    // fixed number of units in flight; more threads work inside a unit (node encoding).
+    (void)threads;
+    m.tokens = kUnitsInFlight;
     // A unit in memory: its temporary records, the per-node copies, sort items, the sorted
     // output of the nodes being encoded and their compressed bytes.
     const std::uint64_t per_point = 3 * (record_length + 8) + 40;

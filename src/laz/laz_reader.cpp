@@ -179,7 +179,7 @@ class LazRecordReader final : public las::RecordReader {
         if (workers > 0 && !walking_) {
             // The reading thread decodes too while it waits (TaskWindow::pop_front).
             window_ = std::make_unique<TaskWindow>(workers + 1);
-            window_size_ = 2 * (workers + 1);
+            window_size_ = 4 * (workers + 1);
         }
     }
 
@@ -258,7 +258,8 @@ class LazRecordReader final : public las::RecordReader {
             auto& decoder = decoders_.local();
             if (!decoder) {
                 try {
-                    decoder = make_chunk_decoder(data_.vlr, data_.point_format, data_.record_length);
+                    decoder =
+                        make_chunk_decoder(data_.vlr, data_.point_format, data_.record_length);
                 } catch (...) {
                     slot->error = std::current_exception();
                     return;

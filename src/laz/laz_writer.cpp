@@ -62,7 +62,7 @@ class LazRecordWriter final : public las::RecordWriter {
             threads == 0 ? static_cast<unsigned>(tbb::info::default_concurrency()) : threads;
         // Enough chunks in flight that the encoders never wait for the caller's next
         // records or for the writing of finished chunks.
-        window_limit_ = resolved > 1 ? 2 * resolved : 1;
+        window_limit_ = resolved > 1 ? 4 * resolved : 1;
         window_ = std::make_unique<TaskWindow>(resolved);
         // Fails early (before any byte is written) for what we cannot encode.
         make_chunk_encoder(vlr_, point_format_, record_length_);

@@ -273,7 +273,9 @@ TEST_F(EnrichTest, CompactPrecisionStoresScaledIntegersCloseToFloat) {
         const auto* b = compact.metadata.extra_bytes.find(feature_name(f));
         ASSERT_TRUE(a && b);
         const bool scaled = b->descriptor.base_type() == las::ExtraType::i16;
-        if (scaled) EXPECT_TRUE(b->descriptor.has_scale()) << feature_name(f);
+        if (scaled) {
+            EXPECT_TRUE(b->descriptor.has_scale()) << feature_name(f);
+        }
         for (std::size_t i = 0; i < full.count(); i += 7) {
             const double va = full.metadata.extra_bytes.value(
                 std::span(full.record(i) + base, full.metadata.header.record_length - base), *a);

@@ -149,8 +149,8 @@ TEST(LazPipeline, ReaderRecordsDoNotDependOnThreads) {
         const std::size_t piece = 33333 * info.record_length;
         std::size_t got = 0;
         while (got < records.size()) {
-            const std::size_t n =
-                reader->read(std::span(records).subspan(got, std::min(piece, records.size() - got)));
+            const std::size_t n = reader->read(
+                std::span(records).subspan(got, std::min(piece, records.size() - got)));
             if (n == 0) break;
             got += n * info.record_length;
         }
