@@ -30,5 +30,13 @@ for f in report["files"]:
         print(f"   {name:22} {fmt(s['min']):>12} {fmt(s['max']):>12} {s['no_data']:>9}")
 PY
 echo
+copc="$out/demo_tile.copc.laz"
+echo "== copc: $enriched/demo_tile.laz -> $copc"
+/usr/bin/time -f "   %e s, peak RSS %M KB" "$bin" copc "$enriched/demo_tile.laz" -o "$copc" --progress plain
+echo
+echo "== validate --deep"
+"$bin" validate --deep "$copc"
+echo
 echo "Demo tile: $(realpath "$tile") (ground truth: $(realpath "$tile.truth"))"
 echo "Enriched:  $(realpath "$enriched")"
+echo "COPC:      $(realpath "$copc")"

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "features/ground_model.hpp"
 #include "util/error.hpp"
@@ -79,6 +81,65 @@ TEST(GroundModel, IgnoresPointsOutsideTheExtentAndRejectsBadGrids) {
     EXPECT_EQ(builder.ignored_count(), 2u);
     EXPECT_THROW(GroundModelBuilder({0, 0, 10, 10}, {.cell_size = 0}), util::UsageError);
     EXPECT_THROW(GroundModelBuilder({0, 0, 1e6, 1e6}, {.cell_size = 0.01}), util::UsageError);
+}
+
+// The fill sweeps must give exactly what walking the 8 rays from every empty cell gives.
+TEST(GroundModel, FillEqualsAWalkAlongEightRays) {
+    const std::size_t columns = 97, rows = 61;
+    GroundParams params{.cell_size = 1.0, .fill_reach = 9.5};
+    GroundModelBuilder builder({0, 0, double(columns) - 3, double(rows) - 3}, params);
+    ASSERT_EQ(builder.build().columns(), columns);
+    std::vector<double> measured(columns * rows, std::nan(""));
+    std::uint32_t state = 12345;
+    auto next = [&] { return state = state * 1664525u + 1013904223u; };
+    for (std::size_t row = 0; row < rows; ++row) {
+        for (std::size_t col = 0; col < columns; ++col) {
+            // Sparse, clustered ground: big holes, isolated cells, empty borders.
+            const bool dense = (col / 16 + row / 12) % 3 == 0;
+            if (next() % 100 >= (dense ? 70u : 3u)) continue;
+            const double z = 100.0 + (next() % 10000) / 97.0;
+            // Cells are offset by one (the margin): cell (c, r) spans [c - 1, c) x [r - 1, r).
+            builder.add(double(col) - 0.5, double(row) - 0.5, z);
+            measured[row * columns + col] = z;
+        }
+    }
+    const GroundModel ground = builder.build();
+    ASSERT_EQ(ground.rows(), rows);
+    const int rays[8][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {1, -1}, {-1, 1}, {-1, -1}};
+    std::size_t filled = 0, unfilled = 0;
+    for (std::ptrdiff_t row = 0; row < std::ptrdiff_t(rows); ++row) {
+        for (std::ptrdiff_t col = 0; col < std::ptrdiff_t(columns); ++col) {
+            double want = measured[row * columns + col];
+            if (std::isnan(want)) {
+                double weighted = 0, weight = 0;
+                for (const auto& [dc, dr] : rays) {
+                    const double length = dc && dr ? std::sqrt(2.0) : 1.0;
+                    for (std::ptrdiff_t step = 1; step * length <= params.fill_reach; ++step) {
+                        const std::ptrdiff_t c = col + step * dc, r = row + step * dr;
+                        if (c < 0 || r < 0 || c >= std::ptrdiff_t(columns) ||
+                            r >= std::ptrdiff_t(rows)) {
+                            break;
+                        }
+                        const double value = measured[r * columns + c];
+                        if (std::isnan(value)) continue;
+                        weighted += value / (double(step) * length);
+                        weight += 1.0 / (double(step) * length);
+                        break;
+                    }
+                }
+                if (weight > 0) want = weighted / weight;
+                ++(weight > 0 ? filled : unfilled);
+            }
+            const double got = ground.cell_value(std::size_t(col), std::size_t(row));
+            if (std::isnan(want)) {
+                ASSERT_TRUE(std::isnan(got)) << col << ", " << row;
+            } else {
+                ASSERT_NEAR(got, want, 1e-12 * std::abs(want)) << col << ", " << row;
+            }
+        }
+    }
+    EXPECT_GT(filled, 1000u);
+    EXPECT_GT(unfilled, 10u);
 }
 
 }  // namespace

@@ -1,15 +1,19 @@
 // Compares every feature of every point with the independent Python reference
-// (tests/reference/features_ref.py), on synthetic scenes and on a region of a real file.
+// (tests/reference/features_ref.py), on synthetic scenes and on regions of real files.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <filesystem>
 #include <optional>
 #include <sstream>
 #include <string>
 
+#include "laz/open.hpp"
 #include "test_support.hpp"
 
 namespace lidarmill::features {
@@ -26,6 +30,55 @@ std::optional<std::string> python_with_numpy() {
         if (std::system(probe.c_str()) == 0) return candidate;
     }
     return std::nullopt;
+}
+
+// The points of a real LAS/LAZ file in the square around the centre of its xy bounds
+// that holds about `wanted` points (all of them for small files), in file order, in a
+// local frame centred there; ids are the file indices.
+struct FileRegion {
+    Scene scene;
+    std::vector<std::uint64_t> ids;
+};
+
+FileRegion centre_region(const fs::path& path, std::size_t wanted) {
+    const auto reader = laz::open_reader(path, {.threads = 1});
+    const las::Header& header = reader->header();
+    const bool legacy_format = header.point_format <= 5;
+    const std::size_t length = reader->record_length();
+    std::vector<std::uint8_t> records(reader->point_count() * length);
+    std::size_t count = 0;
+    while (const std::size_t got =
+               reader->read(std::span(records).subspan(count * length))) {
+        count += got;
+    }
+    const double centre_x = 0.5 * (header.min[0] + header.max[0]);
+    const double centre_y = 0.5 * (header.min[1] + header.max[1]);
+    auto coordinate = [&](std::size_t i, int axis) {
+        std::int32_t raw;
+        std::memcpy(&raw, &records[i * length + 4 * axis], 4);
+        return raw * header.scale[axis] + header.offset[axis];
+    };
+    std::vector<double> chebyshev(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        chebyshev[i] = std::max(std::abs(coordinate(i, 0) - centre_x),
+                                std::abs(coordinate(i, 1) - centre_y));
+    }
+    double half_side = std::numeric_limits<double>::infinity();
+    if (count > wanted) {
+        std::vector<double> sorted = chebyshev;
+        std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(wanted), sorted.end());
+        half_side = sorted[wanted];
+    }
+    FileRegion region;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (!(chebyshev[i] < half_side)) continue;
+        const std::uint8_t* record = &records[i * length];
+        const int cls = legacy_format ? (record[15] & 0x1F) : record[16];
+        region.scene.add(coordinate(i, 0) - centre_x, coordinate(i, 1) - centre_y,
+                         coordinate(i, 2), cls);
+        region.ids.push_back(i);
+    }
+    return region;
 }
 
 struct Settings {
@@ -181,6 +234,40 @@ TEST_F(ReferenceTest, RealAutzenRegion) {
     // file order, so both break ties the same way.
     compare(region.scene, run, region.ids);
 }
+
+// Real IGN LiDAR HD tiles (point formats 6-8: terrain, buildings, vegetation, La Reunion
+// relief, duplicated points, a single point) and a laspy plane, read through the LAZ
+// codec: every file of ign/, a centre region of the larger ones.
+class RealFileReferenceTest : public ReferenceTest,
+                              public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(RealFileReferenceTest, MatchesThePythonReference) {
+    const fs::path data = LIDARMILL_SHARED_DATA;
+    if (!fs::exists(data)) GTEST_SKIP() << "shared data folder absent: " << data;
+#ifdef LIDARMILL_SANITIZED
+    constexpr std::size_t wanted = 800;  // the brute-force reference is O(n^2)
+#else
+    constexpr std::size_t wanted = 4000;
+#endif
+    const auto region = centre_region(data / GetParam(), wanted);
+    ASSERT_GT(region.scene.size(), 0u);
+    // Ids are file indices and the reference uses row order: the region keeps file order,
+    // so both break ties the same way.
+    compare(region.scene, Settings{}, region.ids);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    SharedData, RealFileReferenceTest,
+    ::testing::Values("ign/test_data_77055_627755_LA93_IGN69.laz",
+                      "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz",
+                      "ign/test_semis_2023_0292_6833_LA93_IGN69.laz",
+                      "ign/sample_lareunion_epsg2975.laz", "ign/crop_duplicate.laz",
+                      "ign/test_data_0436_6384_LA93_IGN69_single_point.laz", "legacy/plane.laz"),
+    [](const ::testing::TestParamInfo<const char*>& info) {
+        std::string name = fs::path(info.param).stem().string();
+        std::ranges::replace_if(name, [](char c) { return !std::isalnum(c); }, '_');
+        return name;
+    });
 
 }  // namespace
 }  // namespace lidarmill::features
