@@ -15,6 +15,7 @@
 
 #include "laz/arithmetic.hpp"
 #include "laz/integer_compressor.hpp"
+#include "laz/item_codec.hpp"
 
 namespace lidarmill::laz::layered {
 
@@ -68,20 +69,8 @@ struct Point14Fields {
 Point14Fields load_point14(const std::uint8_t* record);
 void store_point14(std::uint8_t* record, const Point14Fields& p);
 
-// LASzip's median of the last five coordinate differences.
-class StreamingMedian5 {
-  public:
-    void init() {
-        values_ = {0, 0, 0, 0, 0};
-        high_ = true;
-    }
-    void add(std::int32_t v);
-    std::int32_t get() const { return values_[2]; }
-
-  private:
-    std::array<std::int32_t, 5> values_{};
-    bool high_ = true;
-};
+// LASzip's median of the last five coordinate differences, shared with POINT10.
+using StreamingMedian5 = detail::StreamingMedian5;
 
 // Up to four GPS time sequences (interleaved flight lines / scanners) per channel.
 struct GpsTimeState {
