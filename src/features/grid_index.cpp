@@ -66,12 +66,23 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
     }
     for (std::size_t c = 0; c < cell_count; ++c) cell_start_[c + 1] += cell_start_[c];
     std::vector<std::uint32_t> fill(cell_start_.begin(), cell_start_.end() - 1);
+    std::vector<std::uint32_t> cloud_index(n);
+    for (std::size_t i = 0; i < n; ++i) cloud_index[fill[cell_of_point[i]]++] = std::uint32_t(i);
+    // Within a cell, points go by height: a query then only reads the slab of each cell
+    // within reach in z. Trees and walls stack many points on one xy cell, and without
+    // this every one of them was a candidate for every query nearby.
+    for (std::size_t c = 0; c < cell_count; ++c) {
+        std::sort(cloud_index.begin() + cell_start_[c], cloud_index.begin() + cell_start_[c + 1],
+                  [&](std::uint32_t a, std::uint32_t b) {
+                      return cloud.z[a] < cloud.z[b] || (cloud.z[a] == cloud.z[b] && a < b);
+                  });
+    }
     points_.resize(n);
     position_.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::uint32_t slot = fill[cell_of_point[i]]++;
+    for (std::size_t slot = 0; slot < n; ++slot) {
+        const std::uint32_t i = cloud_index[slot];
         points_[slot] = {cloud.x[i], cloud.y[i], cloud.z[i], cloud.id(i)};
-        position_[i] = slot;
+        position_[i] = static_cast<std::uint32_t>(slot);
     }
 }
 
@@ -111,6 +122,26 @@ double squared_distance(const PackedPoint& a, const PackedPoint& b) {
 
 }  // namespace
 
+// The z slab of a cell that can hold points within `reach` of height z (reach is
+// widened, see above: the exact test is made point by point).
+std::pair<std::uint32_t, std::uint32_t> GridIndex::z_slab(std::size_t cell, double z,
+                                                          double reach) const {
+    const PackedPoint* const begin = points_.data();
+    const PackedPoint* first = begin + cell_start_[cell];
+    const PackedPoint* last = begin + cell_start_[cell + 1];
+    const double low = z - reach, high = z + reach;
+    // Cells hold a handful of points: a linear walk beats a binary search until they
+    // hold many.
+    if (last - first <= 16) {
+        while (first != last && first->z < low) ++first;
+        while (last != first && (last - 1)->z > high) --last;
+    } else {
+        first = std::partition_point(first, last, [&](const PackedPoint& p) { return p.z < low; });
+        last = std::partition_point(first, last, [&](const PackedPoint& p) { return p.z <= high; });
+    }
+    return {static_cast<std::uint32_t>(first - begin), static_cast<std::uint32_t>(last - begin)};
+}
+
 // Collects every point with squared distance <= bound, ring by ring, unordered (cheap);
 // once k are in hand and another ring would still be needed, the k-th smallest squared
 // distance becomes the bound (never dropping a point that could still be among the k
@@ -118,32 +149,11 @@ double squared_distance(const PackedPoint& a, const PackedPoint& b) {
 void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
                         std::vector<Neighbour>& scratch) const {
     scratch.clear();
-    auto scan_cell = [&](std::ptrdiff_t col, std::ptrdiff_t row) {
-        if (squared_distance_to_cell(query, col, row) > widened(bound)) return;
-        const auto cell = static_cast<std::size_t>(row * columns_ + col);
-        for (std::uint32_t i = cell_start_[cell], end = cell_start_[cell + 1]; i < end; ++i) {
-            const double d2 = squared_distance(query, points_[i]);
-            if (d2 <= bound) scratch.push_back({d2, i});
-        }
-    };
-    // Every cell of ring r (Chebyshev distance r from the query's cell) is at least r - 1
-    // whole cells away from the query in x or in y.
-    auto ring_reachable = [&](std::ptrdiff_t r) {
-        const double gap = static_cast<double>(std::max<std::ptrdiff_t>(r - 1, 0)) * cell_size_;
-        return gap * gap <= widened(bound);
-    };
-    const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
-    const std::ptrdiff_t max_ring = std::max({qc, columns_ - 1 - qc, qr, rows_ - 1 - qr});
-    // Rings 0 and 1 (the 3 x 3 block) hold most answers: their cells are contiguous in
-    // memory row by row, so they are scanned as three runs without per-cell checks.
-    const std::ptrdiff_t block_c0 = std::max<std::ptrdiff_t>(qc - 1, 0);
-    const std::ptrdiff_t block_c1 = std::min(qc + 1, columns_ - 1);
-    // Each point is written unconditionally and kept by advancing the count: about half
-    // of them pass, and a branch on that would be mispredicted half the time.
-    for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(qr - 1, 0);
-         row <= std::min(qr + 1, rows_ - 1); ++row) {
-        const auto first = cell_start_[static_cast<std::size_t>(row * columns_ + block_c0)];
-        const auto last = cell_start_[static_cast<std::size_t>(row * columns_ + block_c1 + 1)];
+    double reach = std::sqrt(widened(bound));
+    // Each point of the slab is written unconditionally and kept by advancing the count:
+    // about half of them pass, and a branch on that would be mispredicted half the time.
+    auto scan = [&](std::size_t cell) {
+        const auto [first, last] = z_slab(cell, query.z, reach);
         std::size_t kept = scratch.size();
         scratch.resize(kept + (last - first));
         Neighbour* const out = scratch.data();
@@ -153,6 +163,26 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
             kept += d2 <= bound;
         }
         scratch.resize(kept);
+    };
+    auto scan_cell = [&](std::ptrdiff_t col, std::ptrdiff_t row) {
+        if (squared_distance_to_cell(query, col, row) > widened(bound)) return;
+        scan(static_cast<std::size_t>(row * columns_ + col));
+    };
+    // Every cell of ring r (Chebyshev distance r from the query's cell) is at least r - 1
+    // whole cells away from the query in x or in y.
+    auto ring_reachable = [&](std::ptrdiff_t r) {
+        const double gap = static_cast<double>(std::max<std::ptrdiff_t>(r - 1, 0)) * cell_size_;
+        return gap * gap <= widened(bound);
+    };
+    const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
+    const std::ptrdiff_t max_ring = std::max({qc, columns_ - 1 - qc, qr, rows_ - 1 - qr});
+    // Rings 0 and 1 (the 3 x 3 block) hold most answers: no per-cell distance checks.
+    for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(qr - 1, 0);
+         row <= std::min(qr + 1, rows_ - 1); ++row) {
+        for (std::ptrdiff_t col = std::max<std::ptrdiff_t>(qc - 1, 0);
+             col <= std::min(qc + 1, columns_ - 1); ++col) {
+            scan(static_cast<std::size_t>(row * columns_ + col));
+        }
     }
     for (std::ptrdiff_t r = 1; r <= max_ring; ++r) {
         if (r >= 2) {  // ring 1 was part of the block
@@ -176,6 +206,7 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
                                  return a.squared_distance < b.squared_distance;
                              });
             bound = kth->squared_distance;
+            reach = std::sqrt(widened(bound));
             std::erase_if(scratch, [&](const Neighbour& n) { return n.squared_distance > bound; });
             if (!ring_reachable(r + 1)) break;
         }
@@ -233,13 +264,15 @@ std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double s
 
 std::size_t GridIndex::count_within(const PackedPoint& query, double squared_limit) const {
     const double reach = std::sqrt(squared_limit);
+    const double widened_reach = std::sqrt(widened(squared_limit));
     const std::ptrdiff_t c0 = column_of(query.x - reach), c1 = column_of(query.x + reach);
     const std::ptrdiff_t r0 = row_of(query.y - reach), r1 = row_of(query.y + reach);
     std::size_t count = 0;
     for (std::ptrdiff_t row = r0; row <= r1; ++row) {
         for (std::ptrdiff_t col = c0; col <= c1; ++col) {
-            const auto cell = static_cast<std::size_t>(row * columns_ + col);
-            for (std::uint32_t i = cell_start_[cell]; i < cell_start_[cell + 1]; ++i) {
+            const auto [first, last] = z_slab(static_cast<std::size_t>(row * columns_ + col),
+                                              query.z, widened_reach);
+            for (std::uint32_t i = first; i < last; ++i) {
                 count += squared_distance(query, points_[i]) <= squared_limit;
             }
         }

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "features/point_cloud.hpp"
@@ -29,7 +30,7 @@ class GridIndex {
     // `points_per_cell` sets the cell size from the mean xy density.
     GridIndex(const PointCloudView& cloud, double points_per_cell);
 
-    // Points in cell order; `position(i)` is where cloud point i went.
+    // Points in cell order, by z within a cell; `position(i)` is where cloud point i went.
     std::span<const PackedPoint> points() const { return points_; }
     std::uint32_t position(std::size_t cloud_index) const { return position_[cloud_index]; }
 
@@ -52,6 +53,8 @@ class GridIndex {
     };
     void collect(const PackedPoint& query, double bound, std::size_t k,
                  std::vector<Neighbour>& scratch) const;
+    std::pair<std::uint32_t, std::uint32_t> z_slab(std::size_t cell, double z,
+                                                   double reach) const;
     void select_nearest(std::size_t k, std::vector<Neighbour>& scratch) const;
     std::ptrdiff_t column_of(double x) const;
     std::ptrdiff_t row_of(double y) const;

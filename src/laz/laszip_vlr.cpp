@@ -16,41 +16,6 @@ constexpr std::size_t kItemSize = 6;
     throw util::InputError(file, "invalid LASzip VLR: " + problem);
 }
 
-const char* item_name(ItemType type) {
-    switch (type) {
-        case ItemType::byte:
-            return "BYTE";
-        case ItemType::short_:
-            return "SHORT";
-        case ItemType::integer:
-            return "INT";
-        case ItemType::long_:
-            return "LONG";
-        case ItemType::float_:
-            return "FLOAT";
-        case ItemType::double_:
-            return "DOUBLE";
-        case ItemType::point10:
-            return "POINT10";
-        case ItemType::gpstime11:
-            return "GPSTIME11";
-        case ItemType::rgb12:
-            return "RGB12";
-        case ItemType::wavepacket13:
-            return "WAVEPACKET13";
-        case ItemType::point14:
-            return "POINT14";
-        case ItemType::rgb14:
-            return "RGB14";
-        case ItemType::rgbnir14:
-            return "RGBNIR14";
-        case ItemType::wavepacket14:
-            return "WAVEPACKET14";
-        case ItemType::byte14:
-            return "BYTE14";
-    }
-    return "?";
-}
 
 // Size and versions this codec can decode, per item type; size 0 = any size >= 1.
 struct ItemRule {
@@ -102,7 +67,7 @@ void check_item(const LazItem& item, Compressor compressor, const std::string& f
     if (!rule_for(item.type, rule)) {
         fail(file, fmt::format("unknown item type {}", static_cast<unsigned>(item.type)));
     }
-    const char* name = item_name(item.type);
+    const char* name = item_type_name(item.type);
     if (rule.size != 0 && item.size != rule.size) {
         fail(file, fmt::format("{} item has size {} instead of {}", name, item.size, rule.size));
     }
@@ -238,7 +203,7 @@ void LaszipVlr::check(std::uint8_t point_format, std::uint16_t record_length,
     const ItemType first = extended ? ItemType::point14 : ItemType::point10;
     if (items.front().type != first) {
         fail(file, fmt::format("point format {} needs {} as first item, found {}", point_format,
-                               item_name(first), item_name(items.front().type)));
+                               item_type_name(first), item_type_name(items.front().type)));
     }
     if (compressor == Compressor::layered_chunked && !extended) {
         fail(file, fmt::format("compressor 3 cannot hold point format {}", point_format));
@@ -252,7 +217,7 @@ void LaszipVlr::check(std::uint8_t point_format, std::uint16_t record_length,
         const bool item_extended = item.type >= ItemType::point14;
         const bool plain_type = item.type < ItemType::point10;
         if (!plain_type && item_extended != extended) {
-            fail(file, fmt::format("{} item does not suit point format {}", item_name(item.type),
+            fail(file, fmt::format("{} item does not suit point format {}", item_type_name(item.type),
                                    point_format));
         }
         total += item.size;
@@ -261,6 +226,42 @@ void LaszipVlr::check(std::uint8_t point_format, std::uint16_t record_length,
         fail(file,
              fmt::format("items add up to {} bytes but records have {}", total, record_length));
     }
+}
+
+const char* item_type_name(ItemType type) {
+    switch (type) {
+        case ItemType::byte:
+            return "BYTE";
+        case ItemType::short_:
+            return "SHORT";
+        case ItemType::integer:
+            return "INT";
+        case ItemType::long_:
+            return "LONG";
+        case ItemType::float_:
+            return "FLOAT";
+        case ItemType::double_:
+            return "DOUBLE";
+        case ItemType::point10:
+            return "POINT10";
+        case ItemType::gpstime11:
+            return "GPSTIME11";
+        case ItemType::rgb12:
+            return "RGB12";
+        case ItemType::wavepacket13:
+            return "WAVEPACKET13";
+        case ItemType::point14:
+            return "POINT14";
+        case ItemType::rgb14:
+            return "RGB14";
+        case ItemType::rgbnir14:
+            return "RGBNIR14";
+        case ItemType::wavepacket14:
+            return "WAVEPACKET14";
+        case ItemType::byte14:
+            return "BYTE14";
+    }
+    return "?";
 }
 
 }  // namespace lidarmill::laz

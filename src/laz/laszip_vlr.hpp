@@ -28,6 +28,9 @@ enum class ItemType : std::uint16_t {
     byte14 = 14,
 };
 
+// The item's name as LASzip spells it ("POINT14", "BYTE14", ...).
+const char* item_type_name(ItemType type);
+
 struct LazItem {
     ItemType type{};
     std::uint16_t size = 0;

@@ -17,26 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-const char* item_name(ItemType t) {
-    switch (t) {
-        case ItemType::byte: return "BYTE";
-        case ItemType::short_: return "SHORT";
-        case ItemType::integer: return "INT";
-        case ItemType::long_: return "LONG";
-        case ItemType::float_: return "FLOAT";
-        case ItemType::double_: return "DOUBLE";
-        case ItemType::point10: return "POINT10";
-        case ItemType::gpstime11: return "GPSTIME11";
-        case ItemType::rgb12: return "RGB12";
-        case ItemType::wavepacket13: return "WAVEPACKET13";
-        case ItemType::point14: return "POINT14";
-        case ItemType::rgb14: return "RGB14";
-        case ItemType::rgbnir14: return "RGBNIR14";
-        case ItemType::wavepacket14: return "WAVEPACKET14";
-        case ItemType::byte14: return "BYTE14";
-    }
-    return "UNKNOWN";
-}
 
 json vlr_json(const las::Vlr& v) {
     return {{"user_id", v.user_id},
@@ -65,7 +45,7 @@ json extra_bytes_json(const las::ExtraBytesSchema& schema) {
 json laszip_json(const LaszipVlr& vlr) {
     json items = json::array();
     for (const auto& item : vlr.items) {
-        items.push_back({{"type", item_name(item.type)}, {"size", item.size}, {"version", item.version}});
+        items.push_back({{"type", item_type_name(item.type)}, {"size", item.size}, {"version", item.version}});
     }
     return {{"compressor", static_cast<int>(vlr.compressor)},
             {"coder", vlr.coder},

@@ -245,9 +245,9 @@ TEST_P(RealFileReferenceTest, MatchesThePythonReference) {
     const fs::path data = LIDARMILL_SHARED_DATA;
     if (!fs::exists(data)) GTEST_SKIP() << "shared data folder absent: " << data;
 #ifdef LIDARMILL_SANITIZED
-    constexpr std::size_t wanted = 800;  // the brute-force reference is O(n^2)
+    constexpr std::size_t wanted = 400;  // the brute-force reference is O(n^2)
 #else
-    constexpr std::size_t wanted = 4000;
+    constexpr std::size_t wanted = 1500;
 #endif
     const auto region = centre_region(data / GetParam(), wanted);
     ASSERT_GT(region.scene.size(), 0u);
