@@ -2,7 +2,7 @@
 # `make run`: synthesize a demo tile, describe it, and say where it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=build/release/lidarmill
+bin=${LIDARMILL_BIN:-build/release/lidarmill}
 out=${LIDARMILL_DEMO_DIR:-build/demo}
 points=${LIDARMILL_DEMO_POINTS:-3000000}
 mkdir -p "$out"

@@ -168,13 +168,21 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
         if (squared_distance_to_cell(query, col, row) > widened(bound)) return;
         scan(static_cast<std::size_t>(row * columns_ + col));
     };
-    // Every cell of ring r (Chebyshev distance r from the query's cell) is at least r - 1
-    // whole cells away from the query in x or in y.
+    const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
+    // Every point of ring r (Chebyshev distance r from the query's cell) lies beyond the
+    // inner edge of the ring's left or right column or of its bottom or top row, points
+    // clamped into border cells included. Measuring from the query itself rather than from
+    // its cell's border spares ring 2 to most queries whose neighbourhood spans about a cell.
     auto ring_reachable = [&](std::ptrdiff_t r) {
-        const double gap = static_cast<double>(std::max<std::ptrdiff_t>(r - 1, 0)) * cell_size_;
+        const double left = query.x - (origin_x_ + static_cast<double>(qc - r + 1) * cell_size_);
+        const double right = origin_x_ + static_cast<double>(qc + r) * cell_size_ - query.x;
+        const double below = query.y - (origin_y_ + static_cast<double>(qr - r + 1) * cell_size_);
+        const double above = origin_y_ + static_cast<double>(qr + r) * cell_size_ - query.y;
+        // A hair less than the exact gap: the edges above are rounded.
+        const double gap =
+            std::max(0.0, std::min({left, right, below, above}) - 1e-9 * cell_size_);
         return gap * gap <= widened(bound);
     };
-    const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
     const std::ptrdiff_t max_ring = std::max({qc, columns_ - 1 - qc, qr, rows_ - 1 - qr});
     // Rings 0 and 1 (the 3 x 3 block) hold most answers: no per-cell distance checks.
     for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(qr - 1, 0);
