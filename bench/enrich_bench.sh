@@ -8,7 +8,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${here}/build/enrich/lidarmill"
+bin="${here}/build/release/lidarmill"
 work="${TMPDIR:-/tmp}/lidarmill_enrich_bench"
 budgets="512M 2G"
 modes="core building"

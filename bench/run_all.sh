@@ -9,9 +9,11 @@ if [[ -x "$build/bench/lidarmill_bench" ]]; then
   "$build/bench/lidarmill_bench" --benchmark_out="$out/micro.json" --benchmark_out_format=json \
     ${LIDARMILL_BENCH_FILTER:+--benchmark_filter="$LIDARMILL_BENCH_FILTER"}
 fi
-for script in bench/*_bench.sh; do
-  [[ -e "$script" ]] || continue
-  echo "== $script"
-  bash "$script" "$build/lidarmill" | tee "$out/$(basename "$script" .sh).txt"
-done
+# The scripts take their binary in different forms; each prints its own table.
+echo "== bench/laz_bench.sh"
+bash bench/laz_bench.sh "$build" | tee "$out/laz_bench.txt"
+echo "== bench/enrich_bench.sh"
+bash bench/enrich_bench.sh --bin "$build/lidarmill" | tee "$out/enrich_bench.txt"
+echo "== bench/copc_bench.sh"
+sh bench/copc_bench.sh "$build/lidarmill" "$out/copc-work" | tee "$out/copc_bench.txt"
 echo "results in $out"
