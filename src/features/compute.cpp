@@ -257,24 +257,14 @@ class PointFeatures {
     const GroundModel* ground_;
 };
 
-}  // namespace
-
-void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t> query,
-                      std::span<const Feature> features, const NeighbourhoodParams& params,
-                      const GroundModel* ground, std::span<const std::span<float>> out) {
-    validate(cloud, query, features, params, ground, out);
-    if (query.empty() || features.empty()) return;
-
-    const detail::GridIndex index(cloud, points_per_cell(params.k));
-    const PointFeatures point_features(index, features, params, ground);
-    const auto k = static_cast<std::size_t>(params.k);
-
-    // Visit query points in grid order: consecutive queries then share cells in cache and
-    // pass each other a good k-th distance hint. Pairs are (packed index, output slot).
-    // Listed by scattering each query to its packed position: linear, where sorting the
-    // pairs cost as much as a tenth of the neighbour search.
+// Query points in grid order, as (packed index, output slot) pairs: consecutive queries
+// then share cells in cache and pass each other a good k-th distance hint. Listed by
+// scattering each query to its packed position: linear, where sorting the pairs cost as
+// much as a tenth of the neighbour search.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> visit_order(
+    const detail::GridIndex& index, std::span<const std::uint32_t> query) {
     constexpr auto not_queried = std::numeric_limits<std::uint32_t>::max();
-    std::vector<std::uint32_t> slot_at(cloud.size(), not_queried);
+    std::vector<std::uint32_t> slot_at(index.points().size(), not_queried);
     std::vector<std::pair<std::uint32_t, std::uint32_t>> visits;
     visits.reserve(query.size());
     bool duplicates = false;
@@ -288,11 +278,29 @@ void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t
             visits.emplace_back(index.position(query[i]), static_cast<std::uint32_t>(i));
         }
         tbb::parallel_sort(visits.begin(), visits.end());
-    } else {
-        for (std::size_t p = 0; p < slot_at.size(); ++p) {
-            if (slot_at[p] != not_queried) visits.emplace_back(static_cast<std::uint32_t>(p), slot_at[p]);
+        return visits;
+    }
+    for (std::size_t p = 0; p < slot_at.size(); ++p) {
+        if (slot_at[p] != not_queried) {
+            visits.emplace_back(static_cast<std::uint32_t>(p), slot_at[p]);
         }
     }
+    return visits;
+}
+
+}  // namespace
+
+void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t> query,
+                      std::span<const Feature> features, const NeighbourhoodParams& params,
+                      const GroundModel* ground, std::span<const std::span<float>> out) {
+    validate(cloud, query, features, params, ground, out);
+    if (query.empty() || features.empty()) return;
+
+    const detail::GridIndex index(cloud, points_per_cell(params.k));
+    const PointFeatures point_features(index, features, params, ground);
+    const auto k = static_cast<std::size_t>(params.k);
+
+    const auto visits = visit_order(index, query);
 
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, visits.size(), 1024),
                       [&](const tbb::blocked_range<std::size_t>& range) {

@@ -131,7 +131,7 @@ std::pair<std::uint32_t, std::uint32_t> GridIndex::z_slab(std::size_t cell, doub
     const PackedPoint* last = begin + cell_start_[cell + 1];
     const double low = z - reach, high = z + reach;
     // Cells hold a handful of points: a linear walk beats a binary search until they
-    // hold many.
+    // hold many (stacks: trees, walls).
     if (last - first <= 16) {
         while (first != last && first->z < low) ++first;
         while (last != first && (last - 1)->z > high) --last;
@@ -179,8 +179,7 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
         const double below = query.y - (origin_y_ + static_cast<double>(qr - r + 1) * cell_size_);
         const double above = origin_y_ + static_cast<double>(qr + r) * cell_size_ - query.y;
         // A hair less than the exact gap: the edges above are rounded.
-        const double gap =
-            std::max(0.0, std::min({left, right, below, above}) - 1e-9 * cell_size_);
+        const double gap = std::max(0.0, std::min({left, right, below, above}) - 1e-9 * cell_size_);
         return gap * gap <= widened(bound);
     };
     const std::ptrdiff_t max_ring = std::max({qc, columns_ - 1 - qc, qr, rows_ - 1 - qr});
@@ -278,8 +277,8 @@ std::size_t GridIndex::count_within(const PackedPoint& query, double squared_lim
     std::size_t count = 0;
     for (std::ptrdiff_t row = r0; row <= r1; ++row) {
         for (std::ptrdiff_t col = c0; col <= c1; ++col) {
-            const auto [first, last] = z_slab(static_cast<std::size_t>(row * columns_ + col),
-                                              query.z, widened_reach);
+            const auto [first, last] =
+                z_slab(static_cast<std::size_t>(row * columns_ + col), query.z, widened_reach);
             for (std::uint32_t i = first; i < last; ++i) {
                 count += squared_distance(query, points_[i]) <= squared_limit;
             }

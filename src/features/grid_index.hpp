@@ -53,8 +53,7 @@ class GridIndex {
     };
     void collect(const PackedPoint& query, double bound, std::size_t k,
                  std::vector<Neighbour>& scratch) const;
-    std::pair<std::uint32_t, std::uint32_t> z_slab(std::size_t cell, double z,
-                                                   double reach) const;
+    std::pair<std::uint32_t, std::uint32_t> z_slab(std::size_t cell, double z, double reach) const;
     void select_nearest(std::size_t k, std::vector<Neighbour>& scratch) const;
     std::ptrdiff_t column_of(double x) const;
     std::ptrdiff_t row_of(double y) const;

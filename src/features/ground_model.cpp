@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -145,11 +145,11 @@ class HoleFiller {
                 const Step* const above = &up[static_cast<std::size_t>(row * cols_ + col) * 3];
                 const auto diagonal = static_cast<std::size_t>(col - row + rows_ - 1);
                 const auto anti = static_cast<std::size_t>(col + row);
-                add_along_row(right[c]);  // (1, 0)
-                add_along_row(left[c]);   // (-1, 0)
+                add_along_row(right[c]);                                          // (1, 0)
+                add_along_row(left[c]);                                           // (-1, 0)
                 if (above[0]) add(above[0], 1.0, measured(col, row + above[0]));  // (0, 1)
-                add_below(column_hit[c], 1.0, axis_steps_);                      // (0, -1)
-                if (above[1]) {                                                  // (1, 1)
+                add_below(column_hit[c], 1.0, axis_steps_);                       // (0, -1)
+                if (above[1]) {                                                   // (1, 1)
                     add(above[1], diagonal_length, measured(col + above[1], row + above[1]));
                 }
                 add_below(anti_hit[anti], diagonal_length, diagonal_steps_);  // (1, -1)
