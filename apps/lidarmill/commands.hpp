@@ -28,5 +28,4 @@ Command register_enrich(CLI::App& app);
 Command register_copc(CLI::App& app);
 Command register_validate(CLI::App& app);
 
-
 }  // namespace lidarmill::app

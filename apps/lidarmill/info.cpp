@@ -22,8 +22,10 @@ Command register_info(CLI::App& app) {
     auto o = std::make_shared<InfoOptions>();
     app.add_option("files", o->files, "LAS/LAZ/COPC files")->required()->check(CLI::ExistingFile);
     app.add_flag("--json", o->json, "JSON output (an object for one file, an array for several)");
-    app.add_flag("--checksum", o->checksum, "Add records_sha256: SHA-256 over the raw point records in file order");
-    app.add_flag("--header-only", o->header_only, "Do not read the points (no class histogram or data bounds)");
+    app.add_flag("--checksum", o->checksum,
+                 "Add records_sha256: SHA-256 over the raw point records in file order");
+    app.add_flag("--header-only", o->header_only,
+                 "Do not read the points (no class histogram or data bounds)");
     app.add_option("--threads", o->threads, "Decoding threads (0 = all cores)");
     return [o]() {
         nlohmann::json all = nlohmann::json::array();
@@ -43,7 +45,8 @@ Command register_info(CLI::App& app) {
             }
         }
         if (o->json) std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
-        if (status != 0 && o->files.size() > 1) status = static_cast<int>(util::ExitCode::partial_failure);
+        if (status != 0 && o->files.size() > 1)
+            status = static_cast<int>(util::ExitCode::partial_failure);
         return status;
     };
 }

@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
         lidarmill::app::register_translate);
     add("synth", "Write a deterministic synthetic airborne LiDAR tile (Lambert-93)",
         lidarmill::app::register_synth);
-    add("enrich", "Add per-point geometric features as extra-bytes dimensions, for files or directory trees",
+    add("enrich",
+        "Add per-point geometric features as extra-bytes dimensions, for files or directory trees",
         lidarmill::app::register_enrich);
     add("copc", "Convert LAS/LAZ files to one COPC file, out of core under a memory budget",
         lidarmill::app::register_copc);

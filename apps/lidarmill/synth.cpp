@@ -50,15 +50,19 @@ Command register_synth(CLI::App& app) {
     auto a = std::make_shared<SynthArgs>();
     app.add_option("output", a->output, "Output file (.laz = LAZ, otherwise LAS)")->required();
     app.add_option("--points", a->params.points, "Number of points")->capture_default_str();
-    app.add_option("--seed", a->params.seed, "Random seed (same seed, same bytes)")->capture_default_str();
-    app.add_option("--density", a->params.density, "Points per square metre")->capture_default_str();
+    app.add_option("--seed", a->params.seed, "Random seed (same seed, same bytes)")
+        ->capture_default_str();
+    app.add_option("--density", a->params.density, "Points per square metre")
+        ->capture_default_str();
     app.add_option("--origin", a->origin, "Lower-left corner X,Y in Lambert-93 metres")
         ->delimiter(',')
         ->expected(2);
     app.add_flag("--rgb", a->params.rgb, "Add colour (point format 7)");
     app.add_flag("--nir", a->params.nir, "Add colour and near infrared (point format 8)");
-    app.add_flag("--truth", a->truth, "Also write OUT.truth: per-point ground truth (wall/roof/ground...)");
-    app.add_option("--chunk-size", a->chunk_size, "LAZ chunk size in points")->capture_default_str();
+    app.add_flag("--truth", a->truth,
+                 "Also write OUT.truth: per-point ground truth (wall/roof/ground...)");
+    app.add_option("--chunk-size", a->chunk_size, "LAZ chunk size in points")
+        ->capture_default_str();
     app.add_option("--progress", a->progress, "Progress: bar, plain, json or none");
     app.add_option("--threads", a->threads, "LAZ encoder threads (0 = all cores)");
     return [a]() {
@@ -83,9 +87,11 @@ Command register_synth(CLI::App& app) {
         writer->finish();
         if (truth) truth->finish();
         progress.finish();
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         spdlog::info("{}: {} points, point format {}, {:.0f} x {:.0f} m, {:.1f} s", a->output,
-                     writer->points_written(), layout.point_format, layout.side, layout.side, seconds);
+                     writer->points_written(), layout.point_format, layout.side, layout.side,
+                     seconds);
         return 0;
     };
 }

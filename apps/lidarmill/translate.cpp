@@ -35,7 +35,8 @@ Command register_translate(CLI::App& app) {
     auto a = std::make_shared<TranslateArgs>();
     app.add_option("input", a->input, "Input LAS/LAZ file")->required()->check(CLI::ExistingFile);
     app.add_option("output", a->output, "Output file (.laz = LAZ, otherwise LAS)")->required();
-    app.add_option("--point-format", a->point_format, "Output point format 0-10")->check(CLI::Range(0, 10));
+    app.add_option("--point-format", a->point_format, "Output point format 0-10")
+        ->check(CLI::Range(0, 10));
     app.add_option("--las-version", a->las_version, "Output LAS version: 1.2, 1.3 or 1.4");
     app.add_option("--chunk-size", a->chunk_size, "LAZ chunk size in points (default 50000)")
         ->check(CLI::Range(1u, 0xFFFFFFFEu));
@@ -66,10 +67,11 @@ Command register_translate(CLI::App& app) {
         for (const auto& w : result.warnings) spdlog::warn("{}: {}", a->input, w);
         const auto& l = result.losses;
         if (l.any()) {
-            spdlog::warn("{}: the target point format could not hold every value: {} return numbers, {} "
-                         "classes, {} scan angles clamped; {} overlap flags, {} scanner channels dropped",
-                         a->input, l.returns_clamped, l.classes_clamped, l.scan_angles_clamped,
-                         l.overlap_flags_dropped, l.scanner_channels_dropped);
+            spdlog::warn(
+                "{}: the target point format could not hold every value: {} return numbers, {} "
+                "classes, {} scan angles clamped; {} overlap flags, {} scanner channels dropped",
+                a->input, l.returns_clamped, l.classes_clamped, l.scan_angles_clamped,
+                l.overlap_flags_dropped, l.scanner_channels_dropped);
         }
         spdlog::info("{}: {} points written to {}", a->input, result.points, a->output);
         return 0;

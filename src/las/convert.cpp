@@ -44,7 +44,8 @@ bool RecordConverter::is_identity() const {
 
 void RecordConverter::convert(std::span<const std::uint8_t> in, std::size_t count,
                               std::span<std::uint8_t> out) {
-    if (from_.extra_size() == 0 && to_.extra_size() == 0 && from_.point_format == to_.point_format) {
+    if (from_.extra_size() == 0 && to_.extra_size() == 0 &&
+        from_.point_format == to_.point_format) {
         std::memcpy(out.data(), in.data(), count * from_.record_length);
         return;
     }
@@ -94,10 +95,10 @@ void RecordConverter::convert_one(const std::uint8_t* in, std::uint8_t* out) {
         out[16] = static_cast<std::uint8_t>(classification);
         out[17] = static_cast<std::uint8_t>(user_data);
         const bool same_family = is_extended_format(f);
-        const auto angle = same_family ? load_le<std::int16_t>(in + 18)
-                                       : static_cast<std::int16_t>(std::lround(
-                                             std::clamp(angle_degrees / kExtendedAngleUnit,
-                                                        -30000.0, 30000.0)));
+        const auto angle = same_family
+                               ? load_le<std::int16_t>(in + 18)
+                               : static_cast<std::int16_t>(std::lround(std::clamp(
+                                     angle_degrees / kExtendedAngleUnit, -30000.0, 30000.0)));
         store_le(out + 18, angle);
         store_le(out + 20, static_cast<std::uint16_t>(point_source));
     } else {
@@ -106,12 +107,14 @@ void RecordConverter::convert_one(const std::uint8_t* in, std::uint8_t* out) {
         if (class_flags & 0x08) ++losses_.overlap_flags_dropped;
         if (scanner_channel) ++losses_.scanner_channels_dropped;
         out[14] = static_cast<std::uint8_t>(std::min(return_number, 7u) |
-                                            (std::min(number_of_returns, 7u) << 3) | (scan_dir << 6) |
-                                            (edge << 7));
-        out[15] = static_cast<std::uint8_t>(std::min(classification, 31u) | ((class_flags & 0x07) << 5));
+                                            (std::min(number_of_returns, 7u) << 3) |
+                                            (scan_dir << 6) | (edge << 7));
+        out[15] =
+            static_cast<std::uint8_t>(std::min(classification, 31u) | ((class_flags & 0x07) << 5));
         const double rounded = std::round(angle_degrees);
         if (rounded < -128 || rounded > 127) ++losses_.scan_angles_clamped;
-        out[16] = static_cast<std::uint8_t>(static_cast<std::int8_t>(std::clamp(rounded, -128.0, 127.0)));
+        out[16] =
+            static_cast<std::uint8_t>(static_cast<std::int8_t>(std::clamp(rounded, -128.0, 127.0)));
         out[17] = static_cast<std::uint8_t>(user_data);
         store_le(out + 18, static_cast<std::uint16_t>(point_source));
     }
@@ -121,7 +124,8 @@ void RecordConverter::convert_one(const std::uint8_t* in, std::uint8_t* out) {
     if (has_gps_time(f) && has_gps_time(t)) std::memcpy(out + to.gps_time, in + fo.gps_time, 8);
     if (has_rgb(f) && has_rgb(t)) std::memcpy(out + to.rgb, in + fo.rgb, 6);
     if (has_nir(f) && has_nir(t)) std::memcpy(out + to.nir, in + fo.nir, 2);
-    if (has_wave_packet(f) && has_wave_packet(t)) std::memcpy(out + to.wave_packet, in + fo.wave_packet, 29);
+    if (has_wave_packet(f) && has_wave_packet(t))
+        std::memcpy(out + to.wave_packet, in + fo.wave_packet, 29);
 
     const std::uint8_t* in_extra = in + base_record_length(f);
     std::uint8_t* out_extra = out + base_record_length(t);

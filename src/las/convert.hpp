@@ -16,16 +16,16 @@ struct RecordLayout {
 
 // What a conversion had to change to fit the target format.
 struct ConversionLosses {
-    std::uint64_t returns_clamped = 0;         // return numbers > 7 into a legacy format
-    std::uint64_t classes_clamped = 0;         // classes > 31 into a legacy format
-    std::uint64_t scan_angles_clamped = 0;     // angles outside the legacy int8 range
-    std::uint64_t overlap_flags_dropped = 0;   // extended overlap flag into a legacy format
+    std::uint64_t returns_clamped = 0;        // return numbers > 7 into a legacy format
+    std::uint64_t classes_clamped = 0;        // classes > 31 into a legacy format
+    std::uint64_t scan_angles_clamped = 0;    // angles outside the legacy int8 range
+    std::uint64_t overlap_flags_dropped = 0;  // extended overlap flag into a legacy format
     std::uint64_t scanner_channels_dropped = 0;
     bool any() const;
 };
 
 class RecordConverter {
-public:
+  public:
     // `extra_ranges`: (offset, size) byte ranges of the source's extra bytes to copy, in
     // order, to the start of the target's extra bytes; by default all of them.
     RecordConverter(RecordLayout from, RecordLayout to,
@@ -37,7 +37,7 @@ public:
     bool is_identity() const;
     const ConversionLosses& losses() const { return losses_; }
 
-private:
+  private:
     void convert_one(const std::uint8_t* in, std::uint8_t* out);
 
     RecordLayout from_;

@@ -29,20 +29,25 @@ std::vector<GeoKey> read_geokeys(const Vlr& directory, const Vlr* doubles, const
     std::vector<GeoKey> keys;
     const auto& d = directory.data;
     if (d.size() < 8) {
-        if (!d.empty()) warnings.push_back("GeoKeyDirectory VLR shorter than its 8-byte header; ignored");
+        if (!d.empty())
+            warnings.push_back("GeoKeyDirectory VLR shorter than its 8-byte header; ignored");
         return keys;
     }
     const auto count = util::load_le<std::uint16_t>(d.data() + 6);
     if (d.size() < 8 + 8 * std::size_t{count}) {
-        warnings.push_back(fmt::format("GeoKeyDirectory VLR declares {} keys but holds {}; "
-                                       "reading those present",
-                                       count, (d.size() - 8) / 8));
+        warnings.push_back(
+            fmt::format("GeoKeyDirectory VLR declares {} keys but holds {}; "
+                        "reading those present",
+                        count, (d.size() - 8) / 8));
     }
     const std::size_t present = std::min<std::size_t>(count, (d.size() - 8) / 8);
     for (std::size_t i = 0; i < present; ++i) {
         const std::uint8_t* p = d.data() + 8 + 8 * i;
-        GeoKey key{util::load_le<std::uint16_t>(p), util::load_le<std::uint16_t>(p + 2),
-                   util::load_le<std::uint16_t>(p + 4), util::load_le<std::uint16_t>(p + 6), {}};
+        GeoKey key{util::load_le<std::uint16_t>(p),
+                   util::load_le<std::uint16_t>(p + 2),
+                   util::load_le<std::uint16_t>(p + 4),
+                   util::load_le<std::uint16_t>(p + 6),
+                   {}};
         if (key.location == 0) {
             key.value = std::to_string(key.value_offset);
         } else if (key.location == 34736 && doubles &&
@@ -50,8 +55,8 @@ std::vector<GeoKey> read_geokeys(const Vlr& directory, const Vlr* doubles, const
             std::string text;
             for (std::size_t j = 0; j < key.count; ++j) {
                 if (j) text += ",";
-                text += fmt::format("{}", util::load_le<double>(doubles->data.data() +
-                                                                 (key.value_offset + j) * 8));
+                text += fmt::format(
+                    "{}", util::load_le<double>(doubles->data.data() + (key.value_offset + j) * 8));
             }
             key.value = text;
         } else if (key.location == 34737 && ascii &&
@@ -96,7 +101,8 @@ std::optional<std::uint32_t> epsg_from_wkt(const std::string& wkt) {
     return found;
 }
 
-Crs read_crs(std::span<const Vlr> vlrs, std::span<const Vlr> evlrs, std::vector<std::string>& warnings) {
+Crs read_crs(std::span<const Vlr> vlrs, std::span<const Vlr> evlrs,
+             std::vector<std::string>& warnings) {
     Crs crs;
     const Vlr* wkt = find_vlr(vlrs, 2112);
     if (!wkt) wkt = find_vlr(evlrs, 2112);
@@ -105,7 +111,8 @@ Crs read_crs(std::span<const Vlr> vlrs, std::span<const Vlr> evlrs, std::vector<
         if (!text.empty()) crs.wkt = std::move(text);
     }
     if (const Vlr* directory = find_vlr(vlrs, 34735)) {
-        crs.geokeys = read_geokeys(*directory, find_vlr(vlrs, 34736), find_vlr(vlrs, 34737), warnings);
+        crs.geokeys =
+            read_geokeys(*directory, find_vlr(vlrs, 34736), find_vlr(vlrs, 34737), warnings);
     }
     for (const auto& key : crs.geokeys) {
         if (key.location != 0 || key.value_offset == 0 || key.value_offset == 32767) continue;

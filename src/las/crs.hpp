@@ -20,15 +20,16 @@ struct GeoKey {
 };
 
 struct Crs {
-    std::optional<std::string> wkt;          // from the WKT VLR (or EVLR)
-    std::vector<GeoKey> geokeys;             // from the GeoKeyDirectory VLR
-    std::optional<std::uint32_t> epsg;       // projected, else geographic code from the keys or WKT
+    std::optional<std::string> wkt;     // from the WKT VLR (or EVLR)
+    std::vector<GeoKey> geokeys;        // from the GeoKeyDirectory VLR
+    std::optional<std::uint32_t> epsg;  // projected, else geographic code from the keys or WKT
     std::optional<std::uint32_t> vertical_epsg;
     bool empty() const { return !wkt && geokeys.empty(); }
 };
 
 // Reads the CRS from VLRs and EVLRs; malformed GeoTIFF VLRs add a warning and are skipped.
-Crs read_crs(std::span<const Vlr> vlrs, std::span<const Vlr> evlrs, std::vector<std::string>& warnings);
+Crs read_crs(std::span<const Vlr> vlrs, std::span<const Vlr> evlrs,
+             std::vector<std::string>& warnings);
 
 // A WKT VLR (LASF_Projection 2112) holding `wkt`, NUL-terminated as the spec asks.
 Vlr make_wkt_vlr(const std::string& wkt);

@@ -14,8 +14,8 @@ using util::store_le;
 
 namespace {
 constexpr std::size_t kTypeSizes[] = {0, 1, 1, 2, 2, 4, 4, 8, 8, 4, 8};
-constexpr const char* kTypeNames[] = {"undocumented", "uint8",  "int8",   "uint16",
-                                      "int16",        "uint32", "int32",  "uint64",
+constexpr const char* kTypeNames[] = {"undocumented", "uint8",   "int8",   "uint16",
+                                      "int16",        "uint32",  "int32",  "uint64",
                                       "int64",        "float32", "float64"};
 }  // namespace
 
@@ -34,7 +34,9 @@ std::size_t ExtraBytesDescriptor::element_size() const {
     return kTypeSizes[static_cast<int>(base_type())];
 }
 
-std::size_t ExtraBytesDescriptor::size() const { return element_size() * element_count(); }
+std::size_t ExtraBytesDescriptor::size() const {
+    return element_size() * element_count();
+}
 
 std::string ExtraBytesDescriptor::type_name() const {
     if (data_type > 30) return fmt::format("reserved({})", data_type);
@@ -89,13 +91,14 @@ ExtraBytesSchema ExtraBytesSchema::from_vlrs(std::span<const Vlr> vlrs, std::siz
                                              std::vector<std::string>& warnings) {
     ExtraBytesSchema schema;
     schema.total_size = total_size;
-    const auto it = std::find_if(vlrs.begin(), vlrs.end(),
-                                 [](const Vlr& v) { return v.is("LASF_Spec", 4); });
+    const auto it =
+        std::find_if(vlrs.begin(), vlrs.end(), [](const Vlr& v) { return v.is("LASF_Spec", 4); });
     if (it != vlrs.end()) {
         if (it->data.size() % kExtraBytesDescriptorSize != 0) {
-            warnings.push_back(fmt::format("extra-bytes VLR size {} is not a multiple of 192; "
-                                           "ignoring its trailing bytes",
-                                           it->data.size()));
+            warnings.push_back(
+                fmt::format("extra-bytes VLR size {} is not a multiple of 192; "
+                            "ignoring its trailing bytes",
+                            it->data.size()));
         }
         const std::size_t count = it->data.size() / kExtraBytesDescriptorSize;
         std::size_t offset = 0;
@@ -104,10 +107,11 @@ ExtraBytesSchema ExtraBytesSchema::from_vlrs(std::span<const Vlr> vlrs, std::siz
             auto descriptor = ExtraBytesDescriptor::parse(bytes);
             const std::size_t size = descriptor.size();
             if (offset + size > total_size) {
-                warnings.push_back(fmt::format("extra-bytes dimension '{}' ({} bytes) does not fit "
-                                               "in the {} extra bytes of the record; ignoring it "
-                                               "and those after it",
-                                               descriptor.name, size, total_size));
+                warnings.push_back(
+                    fmt::format("extra-bytes dimension '{}' ({} bytes) does not fit "
+                                "in the {} extra bytes of the record; ignoring it "
+                                "and those after it",
+                                descriptor.name, size, total_size));
                 break;
             }
             schema.dimensions.push_back({std::move(descriptor), offset});
@@ -116,9 +120,10 @@ ExtraBytesSchema ExtraBytesSchema::from_vlrs(std::span<const Vlr> vlrs, std::siz
         schema.declared_size = offset;
     }
     if (schema.undeclared_bytes() > 0) {
-        warnings.push_back(fmt::format("{} extra bytes per record are not declared by an "
-                                       "extra-bytes VLR; kept as opaque bytes",
-                                       schema.undeclared_bytes()));
+        warnings.push_back(
+            fmt::format("{} extra bytes per record are not declared by an "
+                        "extra-bytes VLR; kept as opaque bytes",
+                        schema.undeclared_bytes()));
     }
     return schema;
 }
@@ -146,17 +151,28 @@ void ExtraBytesSchema::add(ExtraBytesDescriptor descriptor) {
 
 double ExtraBytesSchema::raw_value(const std::uint8_t* p, ExtraType type) {
     switch (type) {
-        case ExtraType::u8: return p[0];
-        case ExtraType::i8: return static_cast<std::int8_t>(p[0]);
-        case ExtraType::u16: return load_le<std::uint16_t>(p);
-        case ExtraType::i16: return load_le<std::int16_t>(p);
-        case ExtraType::u32: return load_le<std::uint32_t>(p);
-        case ExtraType::i32: return load_le<std::int32_t>(p);
-        case ExtraType::u64: return static_cast<double>(load_le<std::uint64_t>(p));
-        case ExtraType::i64: return static_cast<double>(load_le<std::int64_t>(p));
-        case ExtraType::f32: return load_le<float>(p);
-        case ExtraType::f64: return load_le<double>(p);
-        case ExtraType::undocumented: return 0.0;
+        case ExtraType::u8:
+            return p[0];
+        case ExtraType::i8:
+            return static_cast<std::int8_t>(p[0]);
+        case ExtraType::u16:
+            return load_le<std::uint16_t>(p);
+        case ExtraType::i16:
+            return load_le<std::int16_t>(p);
+        case ExtraType::u32:
+            return load_le<std::uint32_t>(p);
+        case ExtraType::i32:
+            return load_le<std::int32_t>(p);
+        case ExtraType::u64:
+            return static_cast<double>(load_le<std::uint64_t>(p));
+        case ExtraType::i64:
+            return static_cast<double>(load_le<std::int64_t>(p));
+        case ExtraType::f32:
+            return load_le<float>(p);
+        case ExtraType::f64:
+            return load_le<double>(p);
+        case ExtraType::undocumented:
+            return 0.0;
     }
     return 0.0;
 }

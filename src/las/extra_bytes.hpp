@@ -14,7 +14,16 @@ namespace lidarmill::las {
 
 enum class ExtraType : std::uint8_t {
     undocumented = 0,  // `options` holds the byte count
-    u8 = 1, i8, u16, i16, u32, i32, u64, i64, f32, f64,
+    u8 = 1,
+    i8,
+    u16,
+    i16,
+    u32,
+    i32,
+    u64,
+    i64,
+    f32,
+    f64,
     // 11-30: deprecated 2- and 3-element arrays of the above.
 };
 
@@ -36,7 +45,7 @@ struct ExtraBytesDescriptor {
     ExtraType base_type() const;  // element type (arrays map to their element)
     int element_count() const;    // 1, 2 or 3
     std::size_t element_size() const;
-    std::size_t size() const;     // bytes in a record
+    std::size_t size() const;  // bytes in a record
     bool has_no_data() const { return options & 1u; }
     bool has_scale() const { return options & 8u; }
     bool has_offset() const { return options & 16u; }
@@ -70,7 +79,8 @@ struct ExtraBytesSchema {
 
     // Reads dimension `dim` element `element` of one record's extra bytes as a double,
     // with scale and offset applied when declared.
-    double value(std::span<const std::uint8_t> extra, const ExtraDimension& dim, int element = 0) const;
+    double value(std::span<const std::uint8_t> extra, const ExtraDimension& dim,
+                 int element = 0) const;
     // Raw (unscaled) numeric value.
     static double raw_value(const std::uint8_t* p, ExtraType type);
 };

@@ -50,8 +50,8 @@ Header parse_header(std::span<const std::uint8_t> bytes, const std::string& file
         throw util::InputError(file, "not a LAS/LAZ file (no LASF signature)");
     }
     if (bytes.size() < kHeaderSize12) {
-        throw util::InputError(file, fmt::format("file too short for a LAS header ({} bytes)",
-                                                 bytes.size()));
+        throw util::InputError(
+            file, fmt::format("file too short for a LAS header ({} bytes)", bytes.size()));
     }
     const std::uint8_t* p = bytes.data();
     Header h;
@@ -61,8 +61,8 @@ Header parse_header(std::span<const std::uint8_t> bytes, const std::string& file
     h.version_major = p[24];
     h.version_minor = p[25];
     if (h.version_major != 1 || h.version_minor > 4) {
-        throw util::InputError(file, fmt::format("unsupported LAS version {}.{}", h.version_major,
-                                                 h.version_minor));
+        throw util::InputError(
+            file, fmt::format("unsupported LAS version {}.{}", h.version_major, h.version_minor));
     }
     std::copy_n(p + 26, 32, h.system_identifier.begin());
     std::copy_n(p + 58, 32, h.generating_software.begin());
@@ -75,7 +75,8 @@ Header parse_header(std::span<const std::uint8_t> bytes, const std::string& file
     h.point_format = p[104] & 0x3F;
     h.record_length = load_le<std::uint16_t>(p + 105);
     h.legacy_point_count = load_le<std::uint32_t>(p + 107);
-    for (int i = 0; i < 5; ++i) h.legacy_points_by_return[i] = load_le<std::uint32_t>(p + 111 + 4 * i);
+    for (int i = 0; i < 5; ++i)
+        h.legacy_points_by_return[i] = load_le<std::uint32_t>(p + 111 + 4 * i);
     for (int i = 0; i < 3; ++i) {
         h.scale[i] = load_le<double>(p + 131 + 8 * i);
         h.offset[i] = load_le<double>(p + 155 + 8 * i);
@@ -98,20 +99,23 @@ Header parse_header(std::span<const std::uint8_t> bytes, const std::string& file
         h.evlr_offset = load_le<std::uint64_t>(p + 235);
         h.evlr_count = load_le<std::uint32_t>(p + 243);
         h.point_count_64 = load_le<std::uint64_t>(p + 247);
-        for (int i = 0; i < 15; ++i) h.points_by_return_64[i] = load_le<std::uint64_t>(p + 255 + 8 * i);
+        for (int i = 0; i < 15; ++i)
+            h.points_by_return_64[i] = load_le<std::uint64_t>(p + 255 + 8 * i);
     }
     if (h.offset_to_point_data < h.header_size) {
-        throw util::InputError(file, fmt::format("offset to point data {} lies inside the {}-byte header",
-                                                 h.offset_to_point_data, h.header_size));
+        throw util::InputError(file,
+                               fmt::format("offset to point data {} lies inside the {}-byte header",
+                                           h.offset_to_point_data, h.header_size));
     }
     if (h.point_format > kMaxPointFormat) {
-        throw util::InputError(file, fmt::format("unsupported point data format {}", h.point_format));
+        throw util::InputError(file,
+                               fmt::format("unsupported point data format {}", h.point_format));
     }
     if (h.record_length < base_record_length(h.point_format)) {
-        throw util::InputError(file, fmt::format("record length {} is shorter than the {} bytes of "
-                                                 "point format {}",
-                                                 h.record_length, base_record_length(h.point_format),
-                                                 h.point_format));
+        throw util::InputError(
+            file, fmt::format("record length {} is shorter than the {} bytes of "
+                              "point format {}",
+                              h.record_length, base_record_length(h.point_format), h.point_format));
     }
     return h;
 }

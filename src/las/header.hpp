@@ -41,10 +41,10 @@ struct Header {
     std::array<double, 3> offset{};
     std::array<double, 3> max{};
     std::array<double, 3> min{};
-    std::uint64_t waveform_data_start = 0;  // 1.3+
-    std::uint64_t evlr_offset = 0;          // 1.4
-    std::uint32_t evlr_count = 0;           // 1.4
-    std::uint64_t point_count_64 = 0;       // 1.4
+    std::uint64_t waveform_data_start = 0;                // 1.3+
+    std::uint64_t evlr_offset = 0;                        // 1.4
+    std::uint32_t evlr_count = 0;                         // 1.4
+    std::uint64_t point_count_64 = 0;                     // 1.4
     std::array<std::uint64_t, 15> points_by_return_64{};  // 1.4
     // Bytes between the standard header and header_size ("user-defined" header data).
     std::vector<std::uint8_t> extra_header_bytes;

@@ -19,7 +19,8 @@ std::span<const std::uint8_t> PointBuffer::raw_record(std::size_t i) const {
 }
 
 std::span<const std::uint8_t> PointBuffer::extra_bytes(std::size_t i) const {
-    return std::span(raw_).subspan(i * record_length_ + base_record_length(point_format_), extra_size_);
+    return std::span(raw_).subspan(i * record_length_ + base_record_length(point_format_),
+                                   extra_size_);
 }
 
 double PointBuffer::scan_angle_degrees(std::size_t i) const {

@@ -11,7 +11,7 @@
 namespace lidarmill::las {
 
 class PointBuffer {
-public:
+  public:
     PointBuffer() = default;
     PointBuffer(std::uint8_t point_format, std::uint16_t record_length);
 
@@ -52,7 +52,7 @@ public:
     std::vector<std::uint32_t> wave_packet_size;
     std::vector<float> wave_return_location, wave_dx, wave_dy, wave_dz;
 
-private:
+  private:
     void resize_columns(std::size_t n);
     void decode_one(std::size_t i, const std::uint8_t* p);
 

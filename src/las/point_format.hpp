@@ -14,11 +14,21 @@ constexpr std::uint16_t base_record_length(std::uint8_t format) {
     return format <= kMaxPointFormat ? sizes[format] : 0;
 }
 
-constexpr bool is_extended_format(std::uint8_t f) { return f >= 6; }
-constexpr bool has_gps_time(std::uint8_t f) { return f != 0 && f != 2; }
-constexpr bool has_rgb(std::uint8_t f) { return f == 2 || f == 3 || f == 5 || f == 7 || f == 8 || f == 10; }
-constexpr bool has_nir(std::uint8_t f) { return f == 8 || f == 10; }
-constexpr bool has_wave_packet(std::uint8_t f) { return f == 4 || f == 5 || f == 9 || f == 10; }
+constexpr bool is_extended_format(std::uint8_t f) {
+    return f >= 6;
+}
+constexpr bool has_gps_time(std::uint8_t f) {
+    return f != 0 && f != 2;
+}
+constexpr bool has_rgb(std::uint8_t f) {
+    return f == 2 || f == 3 || f == 5 || f == 7 || f == 8 || f == 10;
+}
+constexpr bool has_nir(std::uint8_t f) {
+    return f == 8 || f == 10;
+}
+constexpr bool has_wave_packet(std::uint8_t f) {
+    return f == 4 || f == 5 || f == 9 || f == 10;
+}
 
 // Byte offsets of the optional blocks inside a record of the given format.
 struct RecordOffsets {

@@ -13,7 +13,8 @@ namespace lidarmill::las {
 using util::load_le;
 
 std::uint16_t FileMetadata::extra_bytes_per_record() const {
-    return static_cast<std::uint16_t>(header.record_length - base_record_length(header.point_format));
+    return static_cast<std::uint16_t>(header.record_length -
+                                      base_record_length(header.point_format));
 }
 
 namespace {
@@ -37,9 +38,10 @@ void read_vlrs(util::File& file, FileMetadata& m) {
     const std::uint64_t limit = std::min<std::uint64_t>(h.offset_to_point_data, m.file_size);
     for (std::uint32_t i = 0; i < h.number_of_vlrs; ++i) {
         if (pos + kVlrHeaderSize > limit) {
-            m.warnings.push_back(fmt::format("header declares {} VLRs but only {} fit before the "
-                                             "point data; ignoring the rest",
-                                             h.number_of_vlrs, i));
+            m.warnings.push_back(
+                fmt::format("header declares {} VLRs but only {} fit before the "
+                            "point data; ignoring the rest",
+                            h.number_of_vlrs, i));
             break;
         }
         std::uint8_t head[kVlrHeaderSize];
@@ -47,9 +49,10 @@ void read_vlrs(util::File& file, FileMetadata& m) {
         std::uint64_t size = 0;
         Vlr vlr = parse_vlr_header(head, false, size);
         if (pos + kVlrHeaderSize + size > limit) {
-            m.warnings.push_back(fmt::format("VLR {} ('{}' {}) of {} bytes runs past the start of the "
-                                             "point data; ignoring it and the VLRs after it",
-                                             i, vlr.user_id, vlr.record_id, size));
+            m.warnings.push_back(
+                fmt::format("VLR {} ('{}' {}) of {} bytes runs past the start of the "
+                            "point data; ignoring it and the VLRs after it",
+                            i, vlr.user_id, vlr.record_id, size));
             break;
         }
         vlr.data.resize(size);
@@ -67,9 +70,10 @@ void read_evlrs(util::File& file, FileMetadata& m, std::uint64_t start, std::uin
     std::uint64_t pos = start;
     for (std::uint32_t i = 0; i < count; ++i) {
         if (pos + kEvlrHeaderSize > m.file_size) {
-            m.warnings.push_back(fmt::format("header declares {} EVLRs but EVLR {} lies beyond the "
-                                             "end of the file; ignoring the rest",
-                                             count, i));
+            m.warnings.push_back(
+                fmt::format("header declares {} EVLRs but EVLR {} lies beyond the "
+                            "end of the file; ignoring the rest",
+                            count, i));
             return;
         }
         std::uint8_t head[kEvlrHeaderSize];
@@ -77,9 +81,10 @@ void read_evlrs(util::File& file, FileMetadata& m, std::uint64_t start, std::uin
         std::uint64_t size = 0;
         Vlr vlr = parse_vlr_header(head, true, size);
         if (size > m.file_size - pos - kEvlrHeaderSize) {
-            m.warnings.push_back(fmt::format("EVLR {} ('{}' {}) of {} bytes runs past the end of the "
-                                             "file; ignoring it and the EVLRs after it",
-                                             i, vlr.user_id, vlr.record_id, size));
+            m.warnings.push_back(
+                fmt::format("EVLR {} ('{}' {}) of {} bytes runs past the end of the "
+                            "file; ignoring it and the EVLRs after it",
+                            i, vlr.user_id, vlr.record_id, size));
             return;
         }
         vlr.data.resize(size);
@@ -119,25 +124,25 @@ void check_point_capacity(FileMetadata& m) {
         m.readable_points = declared;
         return;
     }
-    const std::uint64_t bytes = m.point_data_end > h.offset_to_point_data
-                                    ? m.point_data_end - h.offset_to_point_data
-                                    : 0;
+    const std::uint64_t bytes =
+        m.point_data_end > h.offset_to_point_data ? m.point_data_end - h.offset_to_point_data : 0;
     const std::uint64_t whole = bytes / h.record_length;
     m.readable_points = std::min(declared, whole);
     if (whole < declared) {
-        m.warnings.push_back(fmt::format("header says {} points but the file holds only {} whole "
-                                         "records; reading {}",
-                                         declared, whole, m.readable_points));
+        m.warnings.push_back(
+            fmt::format("header says {} points but the file holds only {} whole "
+                        "records; reading {}",
+                        declared, whole, m.readable_points));
     }
 }
 
 void check_encoding_flags(FileMetadata& m) {
     const Header& h = m.header;
-    if (is_extended_format(h.point_format) && !(h.global_encoding & kWktCrs) &&
-        h.at_least(1, 4)) {
-        m.warnings.push_back(fmt::format("point format {} requires the WKT global-encoding bit, "
-                                         "which is not set",
-                                         h.point_format));
+    if (is_extended_format(h.point_format) && !(h.global_encoding & kWktCrs) && h.at_least(1, 4)) {
+        m.warnings.push_back(
+            fmt::format("point format {} requires the WKT global-encoding bit, "
+                        "which is not set",
+                        h.point_format));
     }
     if (is_extended_format(h.point_format) && !h.at_least(1, 4)) {
         m.warnings.push_back(fmt::format("point format {} in a LAS {} file (needs 1.4)",
@@ -171,9 +176,10 @@ FileMetadata read_metadata(util::File& file) {
     read_vlrs(file, m);
     if (h.at_least(1, 4) && h.evlr_count > 0) {
         if (h.evlr_offset < h.offset_to_point_data || h.evlr_offset > m.file_size) {
-            m.warnings.push_back(fmt::format("EVLR offset {} lies outside the file's data area; "
-                                             "ignoring {} EVLRs",
-                                             h.evlr_offset, h.evlr_count));
+            m.warnings.push_back(
+                fmt::format("EVLR offset {} lies outside the file's data area; "
+                            "ignoring {} EVLRs",
+                            h.evlr_offset, h.evlr_count));
         } else {
             read_evlrs(file, m, h.evlr_offset, h.evlr_count);
         }
@@ -194,7 +200,7 @@ FileMetadata read_metadata(util::File& file) {
 namespace {
 
 class UncompressedRecordReader final : public RecordReader {
-public:
+  public:
     UncompressedRecordReader(std::shared_ptr<util::File> file, const FileMetadata& m)
         : file_(std::move(file)),
           next_offset_(m.header.offset_to_point_data),
@@ -212,7 +218,7 @@ public:
     }
     std::uint64_t remaining() const override { return remaining_; }
 
-private:
+  private:
     std::shared_ptr<util::File> file_;
     std::uint64_t next_offset_;
     std::uint16_t record_length_;
@@ -231,7 +237,8 @@ Reader::Reader(const std::filesystem::path& path, const RecordReaderFactory& dec
     metadata_ = read_metadata(*file_);
     if (metadata_.header.is_compressed()) {
         if (!decompressor) {
-            throw util::InputError(metadata_.path, "compressed (LAZ) point data needs a LAZ decoder");
+            throw util::InputError(metadata_.path,
+                                   "compressed (LAZ) point data needs a LAZ decoder");
         }
         records_ = decompressor(file_, metadata_);
     } else {
@@ -239,6 +246,8 @@ Reader::Reader(const std::filesystem::path& path, const RecordReaderFactory& dec
     }
 }
 
-std::size_t Reader::read(std::span<std::uint8_t> out) { return records_->read(out); }
+std::size_t Reader::read(std::span<std::uint8_t> out) {
+    return records_->read(out);
+}
 
 }  // namespace lidarmill::las

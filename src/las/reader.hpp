@@ -49,9 +49,10 @@ std::unique_ptr<RecordReader> make_uncompressed_reader(std::shared_ptr<util::Fil
                                                        const FileMetadata& metadata);
 
 class Reader {
-public:
+  public:
     // `decompressor` is used when the header flags compressed point data.
-    explicit Reader(const std::filesystem::path& path, const RecordReaderFactory& decompressor = {});
+    explicit Reader(const std::filesystem::path& path,
+                    const RecordReaderFactory& decompressor = {});
 
     const FileMetadata& metadata() const { return metadata_; }
     const Header& header() const { return metadata_.header; }
@@ -63,7 +64,7 @@ public:
     std::size_t read(std::span<std::uint8_t> out);
     std::uint64_t remaining() const { return records_->remaining(); }
 
-private:
+  private:
     FileMetadata metadata_;
     std::shared_ptr<util::File> file_;
     std::unique_ptr<RecordReader> records_;

@@ -13,7 +13,7 @@ namespace lidarmill::las {
 
 // Reads raw point records in file order.
 class RecordReader {
-public:
+  public:
     virtual ~RecordReader() = default;
     // Fills `out` with up to out.size() / record_length whole records and returns how
     // many it wrote; 0 means the end of the point data. Throws util::InputError on
@@ -25,7 +25,7 @@ public:
 
 // Writes raw point records into the point data region of an output file.
 class RecordWriter {
-public:
+  public:
     virtual ~RecordWriter() = default;
     // Called once, before the VLRs are written: a VLR this encoding needs (LASzip).
     virtual std::optional<Vlr> encoding_vlr() const { return std::nullopt; }

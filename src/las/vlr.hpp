@@ -8,7 +8,7 @@ namespace lidarmill::las {
 // A variable length record (or extended VLR), kept byte for byte.
 struct Vlr {
     std::uint16_t reserved = 0;
-    std::string user_id;      // <= 16 bytes on disk
+    std::string user_id;  // <= 16 bytes on disk
     std::uint16_t record_id = 0;
     std::string description;  // <= 32 bytes on disk
     std::vector<std::uint8_t> data;
@@ -17,7 +17,9 @@ struct Vlr {
     std::vector<std::uint8_t> raw_user_id;
     std::vector<std::uint8_t> raw_description;
 
-    bool is(std::string_view uid, std::uint16_t rid) const { return user_id == uid && record_id == rid; }
+    bool is(std::string_view uid, std::uint16_t rid) const {
+        return user_id == uid && record_id == rid;
+    }
 };
 
 inline constexpr std::size_t kVlrHeaderSize = 54;

@@ -67,7 +67,8 @@ void apply_stats(Header& h, const PointStats& s) {
                                                s.count, h.version_string()));
         }
         h.legacy_point_count = static_cast<std::uint32_t>(s.count);
-        for (int r = 0; r < 5; ++r) h.legacy_points_by_return[r] = static_cast<std::uint32_t>(s.by_return[r]);
+        for (int r = 0; r < 5; ++r)
+            h.legacy_points_by_return[r] = static_cast<std::uint32_t>(s.by_return[r]);
     }
 }
 
@@ -97,7 +98,9 @@ Header derive_header(const Header& source, std::uint8_t version_minor, std::uint
 
 namespace {
 
-bool is_laszip_vlr(const Vlr& v) { return v.is("laszip encoded", 22204); }
+bool is_laszip_vlr(const Vlr& v) {
+    return v.is("laszip encoded", 22204);
+}
 
 // Waveform data packets; early LAS 1.3 writers spell the user id "LAS_Spec".
 bool is_waveform_evlr(const Vlr& v) {
@@ -130,12 +133,12 @@ std::vector<std::uint8_t> serialize_vlr_header(const Vlr& v, bool extended) {
 }
 
 class RawRecordWriter final : public RecordWriter {
-public:
+  public:
     explicit RawRecordWriter(util::File& file) : file_(file) {}
     void write(std::span<const std::uint8_t> records) override { file_.write(records); }
     void finish() override {}
 
-private:
+  private:
     util::File& file_;
 };
 
@@ -162,15 +165,16 @@ Writer::Writer(const std::filesystem::path& path, WriterConfig config,
             } else if (evlr.data.size() <= std::numeric_limits<std::uint16_t>::max()) {
                 config_.vlrs.push_back(std::move(evlr));
             } else {
-                warnings.push_back(fmt::format("EVLR '{}' {} of {} bytes cannot be stored in LAS {}; "
-                                               "dropped",
-                                               evlr.user_id, evlr.record_id, evlr.data.size(),
-                                               header_.version_string()));
+                warnings.push_back(fmt::format(
+                    "EVLR '{}' {} of {} bytes cannot be stored in LAS {}; "
+                    "dropped",
+                    evlr.user_id, evlr.record_id, evlr.data.size(), header_.version_string()));
             }
         }
         config_.evlrs = std::move(kept);
     }
-    header_.header_size = static_cast<std::uint16_t>(header_.standard_size() + header_.extra_header_bytes.size());
+    header_.header_size =
+        static_cast<std::uint16_t>(header_.standard_size() + header_.extra_header_bytes.size());
     header_.point_format_raw = header_.point_format;
     if (encoder) {
         records_ = encoder(output_.file(), header_);
@@ -215,7 +219,9 @@ void Writer::write(std::span<const std::uint8_t> records) {
     records_->write(records);
 }
 
-void Writer::end_chunk() { records_->end_chunk(); }
+void Writer::end_chunk() {
+    records_->end_chunk();
+}
 
 void Writer::finish() {
     if (finished_) return;

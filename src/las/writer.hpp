@@ -46,7 +46,7 @@ struct PointStats {
 void apply_stats(Header& header, const PointStats& stats);
 
 class Writer {
-public:
+  public:
     Writer(const std::filesystem::path& path, WriterConfig config,
            const RecordWriterFactory& encoder = {});
     ~Writer();
@@ -62,7 +62,7 @@ public:
     std::uint64_t points_written() const { return stats_.count; }
     std::vector<std::string> warnings;
 
-private:
+  private:
     void write_vlrs();
 
     WriterConfig config_;

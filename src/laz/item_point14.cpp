@@ -147,7 +147,6 @@ void store_point14(std::uint8_t* record, const Point14Fields& p) {
     util::store_le(record + 22, p.gps_time);
 }
 
-
 Point14Context::Point14Context(bool compress_models)
     : compress(compress_models),
       scanner_channel(3, compress_models),

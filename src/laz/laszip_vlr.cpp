@@ -16,7 +16,6 @@ constexpr std::size_t kItemSize = 6;
     throw util::InputError(file, "invalid LASzip VLR: " + problem);
 }
 
-
 // Size and versions this codec can decode, per item type; size 0 = any size >= 1.
 struct ItemRule {
     std::uint16_t size;
@@ -217,8 +216,8 @@ void LaszipVlr::check(std::uint8_t point_format, std::uint16_t record_length,
         const bool item_extended = item.type >= ItemType::point14;
         const bool plain_type = item.type < ItemType::point10;
         if (!plain_type && item_extended != extended) {
-            fail(file, fmt::format("{} item does not suit point format {}", item_type_name(item.type),
-                                   point_format));
+            fail(file, fmt::format("{} item does not suit point format {}",
+                                   item_type_name(item.type), point_format));
         }
         total += item.size;
     }

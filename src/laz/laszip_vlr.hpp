@@ -39,9 +39,9 @@ struct LazItem {
 
 enum class Compressor : std::uint16_t {
     none = 0,
-    pointwise = 1,         // LASzip 1.x: one arithmetic stream, no chunks
-    pointwise_chunked = 2, // formats 0-5
-    layered_chunked = 3,   // formats 6-10
+    pointwise = 1,          // LASzip 1.x: one arithmetic stream, no chunks
+    pointwise_chunked = 2,  // formats 0-5
+    layered_chunked = 3,    // formats 6-10
 };
 
 inline constexpr std::uint32_t kVariableChunkSize = 0xFFFFFFFFu;
@@ -73,7 +73,8 @@ struct LaszipVlr {
                                       std::uint32_t chunk_size = kDefaultChunkSize);
     // Checks that the items add up to the record length and suit the point format;
     // throws util::InputError naming `file` otherwise.
-    void check(std::uint8_t point_format, std::uint16_t record_length, const std::string& file) const;
+    void check(std::uint8_t point_format, std::uint16_t record_length,
+               const std::string& file) const;
 };
 
 }  // namespace lidarmill::laz

@@ -28,8 +28,9 @@ std::unique_ptr<las::Reader> open_reader(const std::filesystem::path& path, Read
         auto vlr = find_laszip_vlr(m);
         if (!vlr) throw util::InputError(m.path, "compressed point data but no LASzip VLR");
         vlr->check(m.header.point_format, m.header.record_length, m.path);
-        LazPointData data{m.header.offset_to_point_data, m.point_data_end, m.header.point_count(),
-                          m.header.point_format, m.header.record_length, *vlr};
+        LazPointData data{m.header.offset_to_point_data, m.point_data_end,
+                          m.header.point_count(),        m.header.point_format,
+                          m.header.record_length,        *vlr};
         return make_laz_record_reader(std::move(file), data, threads);
     };
     return std::make_unique<las::Reader>(path, decompressor);
@@ -37,12 +38,13 @@ std::unique_ptr<las::Reader> open_reader(const std::filesystem::path& path, Read
 
 bool is_laz_path(const std::filesystem::path& path) {
     std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return ext == ".laz";
 }
 
-std::unique_ptr<las::Writer> create_writer(const std::filesystem::path& path, las::WriterConfig config,
-                                           WriteOptions options) {
+std::unique_ptr<las::Writer> create_writer(const std::filesystem::path& path,
+                                           las::WriterConfig config, WriteOptions options) {
     const bool compress = options.compress.value_or(is_laz_path(path));
     if (!compress) return std::make_unique<las::Writer>(path, std::move(config));
     const unsigned threads = resolve_threads(options.threads);

@@ -18,21 +18,22 @@ struct ReadOptions {
 
 // Opens a LAS or LAZ file. The LASzip VLR of a LAZ file is parsed and checked against
 // the point format; errors name the file.
-std::unique_ptr<las::Reader> open_reader(const std::filesystem::path& path, ReadOptions options = {});
+std::unique_ptr<las::Reader> open_reader(const std::filesystem::path& path,
+                                         ReadOptions options = {});
 
 // The parsed LASzip VLR of a file's metadata, if it has one.
 std::optional<LaszipVlr> find_laszip_vlr(const las::FileMetadata& metadata);
 
 struct WriteOptions {
-    std::optional<bool> compress;  // default: by extension (.laz)
+    std::optional<bool> compress;                  // default: by extension (.laz)
     std::uint32_t chunk_size = kDefaultChunkSize;  // kVariableChunkSize: caller ends chunks
     unsigned threads = 0;
 };
 
 bool is_laz_path(const std::filesystem::path& path);
 
-std::unique_ptr<las::Writer> create_writer(const std::filesystem::path& path, las::WriterConfig config,
-                                           WriteOptions options = {});
+std::unique_ptr<las::Writer> create_writer(const std::filesystem::path& path,
+                                           las::WriterConfig config, WriteOptions options = {});
 
 unsigned resolve_threads(unsigned requested);
 

@@ -17,7 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-
 json vlr_json(const las::Vlr& v) {
     return {{"user_id", v.user_id},
             {"record_id", v.record_id},
@@ -34,9 +33,13 @@ json extra_bytes_json(const las::ExtraBytesSchema& schema) {
                {"size", d.size()},
                {"offset", dim.offset_in_extra},
                {"description", d.description}};
-        if (d.has_scale()) j["scale"] = std::vector<double>(d.scale.begin(), d.scale.begin() + d.element_count());
-        if (d.has_offset()) j["offset_value"] = std::vector<double>(d.offset.begin(), d.offset.begin() + d.element_count());
-        if (d.has_no_data()) j["no_data"] = las::ExtraBytesSchema::raw_value(d.no_data.data(), d.base_type());
+        if (d.has_scale())
+            j["scale"] = std::vector<double>(d.scale.begin(), d.scale.begin() + d.element_count());
+        if (d.has_offset())
+            j["offset_value"] =
+                std::vector<double>(d.offset.begin(), d.offset.begin() + d.element_count());
+        if (d.has_no_data())
+            j["no_data"] = las::ExtraBytesSchema::raw_value(d.no_data.data(), d.base_type());
         dims.push_back(std::move(j));
     }
     return dims;
@@ -45,11 +48,13 @@ json extra_bytes_json(const las::ExtraBytesSchema& schema) {
 json laszip_json(const LaszipVlr& vlr) {
     json items = json::array();
     for (const auto& item : vlr.items) {
-        items.push_back({{"type", item_type_name(item.type)}, {"size", item.size}, {"version", item.version}});
+        items.push_back(
+            {{"type", item_type_name(item.type)}, {"size", item.size}, {"version", item.version}});
     }
     return {{"compressor", static_cast<int>(vlr.compressor)},
             {"coder", vlr.coder},
-            {"version", fmt::format("{}.{}r{}", vlr.version_major, vlr.version_minor, vlr.version_revision)},
+            {"version",
+             fmt::format("{}.{}r{}", vlr.version_major, vlr.version_minor, vlr.version_revision)},
             {"options", vlr.options},
             {"chunk_size", vlr.variable_chunks() ? json("variable") : json(vlr.chunk_size)},
             {"items", items}};
@@ -70,7 +75,8 @@ struct Scan {
     std::uint64_t gps_nan = 0;
 };
 
-void scan_records(std::span<const std::uint8_t> records, std::uint8_t format, std::uint16_t length, Scan& s) {
+void scan_records(std::span<const std::uint8_t> records, std::uint8_t format, std::uint16_t length,
+                  Scan& s) {
     const bool extended = las::is_extended_format(format);
     const bool gps = las::has_gps_time(format);
     const std::uint16_t gps_at = las::record_offsets(format).gps_time;
@@ -117,7 +123,8 @@ json summarize_file(const std::filesystem::path& path, const ScanOptions& option
     doc["header_point_count"] = h.point_count();
     doc["legacy_point_count"] = h.legacy_point_count;
     std::vector<std::uint64_t> by_return;
-    for (int r = 0; r < (h.at_least(1, 4) ? 15 : 5); ++r) by_return.push_back(h.points_by_return(r));
+    for (int r = 0; r < (h.at_least(1, 4) ? 15 : 5); ++r)
+        by_return.push_back(h.points_by_return(r));
     doc["points_by_return"] = by_return;
     doc["scale"] = h.scale;
     doc["offset"] = h.offset;
@@ -134,7 +141,8 @@ json summarize_file(const std::filesystem::path& path, const ScanOptions& option
     if (!m.crs.geokeys.empty()) {
         json keys = json::array();
         for (const auto& k : m.crs.geokeys) {
-            keys.push_back({{"id", k.id}, {"location", k.location}, {"count", k.count}, {"value", k.value}});
+            keys.push_back(
+                {{"id", k.id}, {"location", k.location}, {"count", k.count}, {"value", k.value}});
         }
         doc["geotiff_keys"] = keys;
     }
@@ -166,8 +174,8 @@ json summarize_file(const std::filesystem::path& path, const ScanOptions& option
                 max[a] = scan.max[a] * h.scale[a] + h.offset[a];
                 const double tolerance = h.scale[a] / 2;
                 if (min[a] < h.min[a] - tolerance || max[a] > h.max[a] + tolerance) {
-                    warnings.push_back(fmt::format("points lie outside the header bounds on axis {}",
-                                                   "xyz"[a]));
+                    warnings.push_back(
+                        fmt::format("points lie outside the header bounds on axis {}", "xyz"[a]));
                 }
             }
             stats["bounds"] = bounds_json(min, max);
@@ -182,7 +190,8 @@ json summarize_file(const std::filesystem::path& path, const ScanOptions& option
         if (las::has_gps_time(h.point_format) && scan.points > scan.gps_nan) {
             stats["gps_time"] = {{"min", scan.gps_min}, {"max", scan.gps_max}};
         }
-        if (scan.gps_nan) warnings.push_back(fmt::format("{} points have a NaN GPS time", scan.gps_nan));
+        if (scan.gps_nan)
+            warnings.push_back(fmt::format("{} points have a NaN GPS time", scan.gps_nan));
         stats["points_read"] = scan.points;
         doc["stats"] = stats;
     }
@@ -197,12 +206,14 @@ std::string format_summary(const json& d) {
     };
     line("file", d["file"].get<std::string>());
     line("LAS version", d["las_version"].get<std::string>());
-    line("point format", fmt::format("{} (record length {}){}", d["point_format"].get<int>(),
-                                     d["record_length"].get<int>(), d["compressed"].get<bool>() ? ", LAZ" : ""));
+    line("point format",
+         fmt::format("{} (record length {}){}", d["point_format"].get<int>(),
+                     d["record_length"].get<int>(), d["compressed"].get<bool>() ? ", LAZ" : ""));
     line("points", fmt::format("{}", d["point_count"].get<std::uint64_t>()));
     line("scale", d["scale"].dump());
     line("offset", d["offset"].dump());
-    line("bounds (header)", fmt::format("min {} max {}", d["bounds"]["min"].dump(), d["bounds"]["max"].dump()));
+    line("bounds (header)",
+         fmt::format("min {} max {}", d["bounds"]["min"].dump(), d["bounds"]["max"].dump()));
     if (d.contains("stats") && d["stats"].contains("bounds")) {
         const auto& b = d["stats"]["bounds"];
         line("bounds (data)", fmt::format("min {} max {}", b["min"].dump(), b["max"].dump()));
@@ -215,31 +226,38 @@ std::string format_summary(const json& d) {
         const auto& z = d["laszip"];
         std::string items;
         for (const auto& it : z["items"]) {
-            items += fmt::format("{}{} v{} ({}B)", items.empty() ? "" : ", ", it["type"].get<std::string>(),
-                                 it["version"].get<int>(), it["size"].get<int>());
+            items += fmt::format("{}{} v{} ({}B)", items.empty() ? "" : ", ",
+                                 it["type"].get<std::string>(), it["version"].get<int>(),
+                                 it["size"].get<int>());
         }
-        line("LASzip", fmt::format("compressor {}, chunk size {}, {}; items {}", z["compressor"].get<int>(),
-                                   z["chunk_size"].dump(), z["version"].get<std::string>(), items));
+        line("LASzip",
+             fmt::format("compressor {}, chunk size {}, {}; items {}", z["compressor"].get<int>(),
+                         z["chunk_size"].dump(), z["version"].get<std::string>(), items));
     }
     for (const auto& v : d["vlrs"]) {
-        line("VLR", fmt::format("{} {} ({} bytes) {}", v["user_id"].get<std::string>(), v["record_id"].get<int>(),
-                                v["size"].get<std::uint64_t>(), v["description"].get<std::string>()));
+        line("VLR", fmt::format("{} {} ({} bytes) {}", v["user_id"].get<std::string>(),
+                                v["record_id"].get<int>(), v["size"].get<std::uint64_t>(),
+                                v["description"].get<std::string>()));
     }
     for (const auto& v : d["evlrs"]) {
-        line("EVLR", fmt::format("{} {} ({} bytes) {}", v["user_id"].get<std::string>(), v["record_id"].get<int>(),
-                                 v["size"].get<std::uint64_t>(), v["description"].get<std::string>()));
+        line("EVLR", fmt::format("{} {} ({} bytes) {}", v["user_id"].get<std::string>(),
+                                 v["record_id"].get<int>(), v["size"].get<std::uint64_t>(),
+                                 v["description"].get<std::string>()));
     }
     for (const auto& e : d["extra_bytes"]) {
-        line("extra bytes", fmt::format("{} {} {}", e["name"].get<std::string>(), e["type"].get<std::string>(),
-                                        e["description"].get<std::string>()));
+        line("extra bytes",
+             fmt::format("{} {} {}", e["name"].get<std::string>(), e["type"].get<std::string>(),
+                         e["description"].get<std::string>()));
     }
     if (d["undeclared_extra_bytes"].get<int>() > 0) {
-        line("extra bytes", fmt::format("{} undeclared bytes", d["undeclared_extra_bytes"].get<int>()));
+        line("extra bytes",
+             fmt::format("{} undeclared bytes", d["undeclared_extra_bytes"].get<int>()));
     }
     if (d.contains("stats")) {
         std::string classes;
         for (const auto& [k, v] : d["stats"]["classification"].items()) {
-            classes += fmt::format("{}{}: {}", classes.empty() ? "" : ", ", k, v.get<std::uint64_t>());
+            classes +=
+                fmt::format("{}{}: {}", classes.empty() ? "" : ", ", k, v.get<std::uint64_t>());
         }
         line("classes", classes.empty() ? "-" : classes);
         if (d["stats"].contains("gps_time")) {
@@ -247,7 +265,8 @@ std::string format_summary(const json& d) {
                                          d["stats"]["gps_time"]["max"].get<double>()));
         }
     }
-    if (d.contains("records_sha256")) line("records SHA-256", d["records_sha256"].get<std::string>());
+    if (d.contains("records_sha256"))
+        line("records SHA-256", d["records_sha256"].get<std::string>());
     for (const auto& w : d["warnings"]) line("warning", w.get<std::string>());
     return out;
 }

@@ -28,7 +28,8 @@ ExtraPlan plan_extra_bytes(const las::FileMetadata& m, const TranslateOptions& o
     }
     for (const auto& name : o.drop_extra) {
         if (!schema.find(name)) {
-            throw util::UsageError(fmt::format("{}: no extra-bytes dimension named '{}'", m.path, name));
+            throw util::UsageError(
+                fmt::format("{}: no extra-bytes dimension named '{}'", m.path, name));
         }
     }
     las::ExtraBytesSchema kept;
@@ -60,7 +61,8 @@ TranslateResult translate(const std::filesystem::path& input, const std::filesys
     const auto& m = reader->metadata();
     const auto& in = m.header;
     const std::uint8_t format = o.point_format.value_or(in.point_format);
-    if (format > las::kMaxPointFormat) throw util::UsageError(fmt::format("no point format {}", format));
+    if (format > las::kMaxPointFormat)
+        throw util::UsageError(fmt::format("no point format {}", format));
     std::uint8_t minor = o.las_version_minor.value_or(in.version_minor);
     if (!o.las_version_minor && las::is_extended_format(format)) minor = 4;
     if (minor < 2 && !o.las_version_minor) minor = 2;
@@ -70,7 +72,8 @@ TranslateResult translate(const std::filesystem::path& input, const std::filesys
     }
 
     const ExtraPlan extra = plan_extra_bytes(m, o);
-    const auto record_length = static_cast<std::uint16_t>(las::base_record_length(format) + extra.size);
+    const auto record_length =
+        static_cast<std::uint16_t>(las::base_record_length(format) + extra.size);
 
     las::WriterConfig config;
     config.header = las::derive_header(in, minor, format, record_length);

@@ -16,9 +16,9 @@ struct TranslateOptions {
     std::optional<std::uint8_t> point_format;
     std::optional<std::uint8_t> las_version_minor;  // 2, 3 or 4
     std::optional<std::uint32_t> chunk_size;
-    std::optional<bool> compress;                   // default: by output extension
+    std::optional<bool> compress;  // default: by output extension
     bool drop_all_extra = false;
-    std::vector<std::string> drop_extra;            // dimension names
+    std::vector<std::string> drop_extra;  // dimension names
     unsigned threads = 0;
     std::function<void(std::uint64_t points_done, std::uint64_t total)> on_progress;
 };

@@ -14,7 +14,7 @@ namespace lidarmill::util {
 static_assert(std::endian::native == std::endian::little, "lidarmill assumes a little-endian host");
 
 template <typename T>
-    requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 inline T load_le(const std::uint8_t* p) {
     T value;
     std::memcpy(&value, p, sizeof(T));
@@ -22,7 +22,7 @@ inline T load_le(const std::uint8_t* p) {
 }
 
 template <typename T>
-    requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 inline void store_le(std::uint8_t* p, T value) {
     std::memcpy(p, &value, sizeof(T));
 }

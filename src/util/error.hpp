@@ -14,7 +14,7 @@ enum class ExitCode : int {
 
 // A problem with an input file. what() is one line: "<file>: <problem>".
 class InputError : public std::runtime_error {
-public:
+  public:
     InputError(const std::string& file, const std::string& problem)
         : std::runtime_error(file.empty() ? problem : file + ": " + problem),
           file_(file),
@@ -22,14 +22,14 @@ public:
     const std::string& file() const { return file_; }
     const std::string& problem() const { return problem_; }
 
-private:
+  private:
     std::string file_;
     std::string problem_;
 };
 
 // A problem with the command line or parameters given by the caller.
 class UsageError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

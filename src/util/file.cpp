@@ -14,7 +14,9 @@
 namespace lidarmill::util {
 
 namespace {
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 }  // namespace
 
 File::File(const std::filesystem::path& path, Mode mode) : path_(path.string()) {
@@ -27,7 +29,8 @@ File::File(const std::filesystem::path& path, Mode mode) : path_(path.string()) 
 std::uint64_t File::size() const {
     std::fflush(handle_.get());
     struct stat st {};
-    if (fstat(fileno(handle_.get()), &st) != 0) throw InputError(path_, "cannot stat: " + errno_text());
+    if (fstat(fileno(handle_.get()), &st) != 0)
+        throw InputError(path_, "cannot stat: " + errno_text());
     return static_cast<std::uint64_t>(st.st_size);
 }
 
@@ -65,8 +68,8 @@ void File::pread_exact(std::uint64_t offset, std::span<std::uint8_t> out, const 
     std::size_t done = 0;
     const int fd = fileno(handle_.get());
     while (done < out.size()) {
-        const ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
-                                  static_cast<off_t>(offset + done));
+        const ssize_t n =
+            ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw InputError(path_, "read error: " + errno_text());
         if (n == 0) {

@@ -11,7 +11,7 @@
 namespace lidarmill::util {
 
 class File {
-public:
+  public:
     enum class Mode { read, write };
     File() = default;
     File(const std::filesystem::path& path, Mode mode);
@@ -27,14 +27,15 @@ public:
     std::size_t read_some(std::span<std::uint8_t> out);
     // Reads exactly out.size() bytes at `offset` without moving the position of
     // other readers (pread); safe from several threads.
-    void pread_exact(std::uint64_t offset, std::span<std::uint8_t> out, const char* what = "data") const;
+    void pread_exact(std::uint64_t offset, std::span<std::uint8_t> out,
+                     const char* what = "data") const;
     void write(std::span<const std::uint8_t> bytes);
     void flush();
     std::FILE* get() const { return handle_.get(); }
     bool is_open() const { return static_cast<bool>(handle_); }
     void close();
 
-private:
+  private:
     struct Closer {
         void operator()(std::FILE* f) const { std::fclose(f); }
     };
@@ -45,7 +46,7 @@ private:
 // Writes to "<dir>/.<name>.tmp-<pid>-<n>" and renames to the final path on commit().
 // Destroyed without commit(), it removes the temporary file: no half-written output.
 class AtomicOutputFile {
-public:
+  public:
     explicit AtomicOutputFile(const std::filesystem::path& final_path);
     ~AtomicOutputFile();
     AtomicOutputFile(const AtomicOutputFile&) = delete;
@@ -56,7 +57,7 @@ public:
     const std::filesystem::path& temp_path() const { return temp_path_; }
     void commit();
 
-private:
+  private:
     std::filesystem::path final_path_;
     std::filesystem::path temp_path_;
     File file_;

@@ -28,14 +28,17 @@ inline std::string shell_quote(const std::string& s) {
 // Runs `lidarmill ARGS` (arguments already shell-quoted where needed).
 inline RunResult run_lidarmill(const std::string& args) {
     static int counter = 0;
-    const auto err_path = std::filesystem::temp_directory_path() /
-                          ("lidarmill_cli_err_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    const std::string command = std::string(LIDARMILL_BINARY) + " " + args + " 2>" + err_path.string();
+    const auto err_path =
+        std::filesystem::temp_directory_path() /
+        ("lidarmill_cli_err_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    const std::string command =
+        std::string(LIDARMILL_BINARY) + " " + args + " 2>" + err_path.string();
     RunResult r;
     FILE* pipe = ::popen(command.c_str(), "r");
     if (!pipe) return r;
     std::array<char, 65536> buffer{};
-    while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) r.out.append(buffer.data(), n);
+    while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
+        r.out.append(buffer.data(), n);
     const int status = ::pclose(pipe);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     std::ifstream err(err_path);

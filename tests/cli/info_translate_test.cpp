@@ -19,10 +19,11 @@ using testing::shared_data_dir;
 using testing::shell_quote;
 
 class CliTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        dir_ = fs::temp_directory_path() / ("lidarmill_cli_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        dir_ = fs::temp_directory_path() /
+               ("lidarmill_cli_" + std::to_string(::getpid()) + "_" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::create_directories(dir_);
     }
     void TearDown() override { fs::remove_all(dir_); }
@@ -50,10 +51,11 @@ TEST_F(CliTest, InfoChecksumMatchesIndependentDecodersForEveryFile) {
 
 TEST_F(CliTest, InfoJsonHasTheDocumentedKeys) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    const auto info = info_json(shared_data_dir() / "ign/test_data_77055_627755_LA93_IGN69_extra_dims.laz");
-    for (const char* key : {"point_count", "point_format", "record_length", "las_version", "bounds", "scale",
-                            "offset", "crs_wkt", "vlrs", "evlrs", "extra_bytes", "records_sha256", "laszip",
-                            "stats", "points_by_return"}) {
+    const auto info =
+        info_json(shared_data_dir() / "ign/test_data_77055_627755_LA93_IGN69_extra_dims.laz");
+    for (const char* key : {"point_count", "point_format", "record_length", "las_version", "bounds",
+                            "scale", "offset", "crs_wkt", "vlrs", "evlrs", "extra_bytes",
+                            "records_sha256", "laszip", "stats", "points_by_return"}) {
         EXPECT_TRUE(info.contains(key)) << key;
     }
     EXPECT_EQ(info["crs_epsg"], 2154);
@@ -64,12 +66,14 @@ TEST_F(CliTest, InfoJsonHasTheDocumentedKeys) {
 
 TEST_F(CliTest, TranslateLasToLasKeepsRecordsAndEveryVlrByte) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    for (const char* name : {"legacy/extrabytes.las", "las14/1_4_w_evlr.las", "legacy/simple1_3.las",
-                             "las14/5points_14.las", "odd/1.2-empty-geotiff-vlrs.las"}) {
+    for (const char* name :
+         {"legacy/extrabytes.las", "las14/1_4_w_evlr.las", "legacy/simple1_3.las",
+          "las14/5points_14.las", "odd/1.2-empty-geotiff-vlrs.las"}) {
         SCOPED_TRACE(name);
         const auto in = shared_data_dir() / name;
         const auto out = dir_ / "out.las";
-        const auto r = run_lidarmill("translate -q " + shell_quote(in.string()) + " " + shell_quote(out.string()));
+        const auto r = run_lidarmill("translate -q " + shell_quote(in.string()) + " " +
+                                     shell_quote(out.string()));
         ASSERT_EQ(r.exit_code, 0) << r.err;
         EXPECT_EQ(info_json(out)["records_sha256"], info_json(in)["records_sha256"]);
         las::Reader a(in), b(out);
@@ -94,16 +98,16 @@ TEST_F(CliTest, TranslateFormat3To7AndBack) {
     const auto in = shared_data_dir() / "legacy/autzen_trim.las";
     const auto mid = dir_ / "autzen7.laz";
     const auto back = dir_ / "autzen3.las";
-    auto r = run_lidarmill("translate -q --point-format 7 --las-version 1.4 " + shell_quote(in.string()) + " " +
-                           shell_quote(mid.string()));
+    auto r = run_lidarmill("translate -q --point-format 7 --las-version 1.4 " +
+                           shell_quote(in.string()) + " " + shell_quote(mid.string()));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto info = info_json(mid);
     EXPECT_EQ(info["point_format"], 7);
     EXPECT_EQ(info["las_version"], "1.4");
     EXPECT_EQ(info["point_count"], 110000);
     EXPECT_EQ(info["stats"]["classification"], info_json(in)["stats"]["classification"]);
-    r = run_lidarmill("translate -q --point-format 3 --las-version 1.2 " + shell_quote(mid.string()) + " " +
-                      shell_quote(back.string()));
+    r = run_lidarmill("translate -q --point-format 3 --las-version 1.2 " +
+                      shell_quote(mid.string()) + " " + shell_quote(back.string()));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(info_json(back)["records_sha256"], info_json(in)["records_sha256"]);
 }
@@ -114,8 +118,9 @@ std::vector<std::string> sorted_records(const fs::path& file) {
     const std::size_t n = reader.read(buffer);
     std::vector<std::string> records;
     for (std::size_t i = 0; i < n; ++i) {
-        records.emplace_back(reinterpret_cast<const char*>(buffer.data()) + i * reader.record_length(),
-                             reader.record_length());
+        records.emplace_back(
+            reinterpret_cast<const char*>(buffer.data()) + i * reader.record_length(),
+            reader.record_length());
     }
     std::sort(records.begin(), records.end());
     return records;
@@ -128,28 +133,36 @@ TEST_F(CliTest, DropExtraBytesRestoresTheOriginalRecords) {
     const auto with = shared_data_dir() / "ign/test_data_77055_627755_LA93_IGN69_extra_dims.laz";
     const auto without = shared_data_dir() / "ign/test_data_77055_627755_LA93_IGN69.laz";
     const auto out = dir_ / "dropped.laz";
-    const auto r = run_lidarmill("translate -q --drop-extra all " + shell_quote(with.string()) + " " +
-                                 shell_quote(out.string()));
+    const auto r = run_lidarmill("translate -q --drop-extra all " + shell_quote(with.string()) +
+                                 " " + shell_quote(out.string()));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto info = info_json(out);
     EXPECT_EQ(info["record_length"], 38);
     EXPECT_TRUE(info["extra_bytes"].empty());
     const auto out_las = dir_ / "dropped.las";
     const auto twin_las = dir_ / "twin.las";
-    ASSERT_EQ(run_lidarmill("translate -q " + shell_quote(out.string()) + " " + shell_quote(out_las.string())).exit_code, 0);
-    ASSERT_EQ(run_lidarmill("translate -q " + shell_quote(without.string()) + " " + shell_quote(twin_las.string())).exit_code, 0);
+    ASSERT_EQ(run_lidarmill("translate -q " + shell_quote(out.string()) + " " +
+                            shell_quote(out_las.string()))
+                  .exit_code,
+              0);
+    ASSERT_EQ(run_lidarmill("translate -q " + shell_quote(without.string()) + " " +
+                            shell_quote(twin_las.string()))
+                  .exit_code,
+              0);
     EXPECT_EQ(sorted_records(out_las), sorted_records(twin_las));
 }
 
 TEST_F(CliTest, BrokenInputsFailWithOneLineAndNoOutput) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    for (const char* name : {"odd/broken_coder.laz", "odd/broken_compressor.laz", "odd/broken_type.laz",
-                             "odd/broken_version.laz", "odd/bad-ellipsoid.copc.laz",
-                             "odd/lone-star-invalid-tile-2-2-2-2.laz", "odd/Semis_2022_0906_6665_LA93_IGN69_nok.laz"}) {
+    for (const char* name : {"odd/broken_coder.laz", "odd/broken_compressor.laz",
+                             "odd/broken_type.laz", "odd/broken_version.laz",
+                             "odd/bad-ellipsoid.copc.laz", "odd/lone-star-invalid-tile-2-2-2-2.laz",
+                             "odd/Semis_2022_0906_6665_LA93_IGN69_nok.laz"}) {
         SCOPED_TRACE(name);
         const auto in = shared_data_dir() / name;
         const auto out = dir_ / "never.laz";
-        const auto r = run_lidarmill("translate " + shell_quote(in.string()) + " " + shell_quote(out.string()));
+        const auto r = run_lidarmill("translate " + shell_quote(in.string()) + " " +
+                                     shell_quote(out.string()));
         EXPECT_EQ(r.exit_code, 2);
         EXPECT_NE(r.err.find(in.string()), std::string::npos) << r.err;
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -172,12 +185,13 @@ TEST_F(CliTest, SynthIsDeterministicAndWritesTruth) {
     const auto b = dir_ / "b.laz";
     const auto c = dir_ / "c.las";
     for (const auto& [path, seed] : {std::pair{a, 7}, {b, 7}, {c, 8}}) {
-        const auto r = run_lidarmill("synth -q --points 30000 --seed " + std::to_string(seed) + " --truth " +
-                                     shell_quote(path.string()));
+        const auto r = run_lidarmill("synth -q --points 30000 --seed " + std::to_string(seed) +
+                                     " --truth " + shell_quote(path.string()));
         ASSERT_EQ(r.exit_code, 0) << r.err;
     }
     std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
-    const std::string sa((std::istreambuf_iterator<char>(fa)), {}), sb((std::istreambuf_iterator<char>(fb)), {});
+    const std::string sa((std::istreambuf_iterator<char>(fa)), {}),
+        sb((std::istreambuf_iterator<char>(fb)), {});
     EXPECT_EQ(sa, sb);
     EXPECT_TRUE(fs::exists(dir_ / "a.laz.truth"));
     const auto info = info_json(a);
@@ -186,7 +200,8 @@ TEST_F(CliTest, SynthIsDeterministicAndWritesTruth) {
     EXPECT_EQ(info["crs_epsg"], 2154);
     EXPECT_NE(info_json(c)["records_sha256"], info["records_sha256"]);
     const auto rgb = dir_ / "rgb.laz";
-    ASSERT_EQ(run_lidarmill("synth -q --points 5000 --nir " + shell_quote(rgb.string())).exit_code, 0);
+    ASSERT_EQ(run_lidarmill("synth -q --points 5000 --nir " + shell_quote(rgb.string())).exit_code,
+              0);
     EXPECT_EQ(info_json(rgb)["point_format"], 8);
 }
 

@@ -12,19 +12,21 @@
 
 namespace lidarmill::testing {
 
-inline std::filesystem::path shared_data_dir() { return LIDARMILL_SHARED_DATA; }
+inline std::filesystem::path shared_data_dir() {
+    return LIDARMILL_SHARED_DATA;
+}
 
 inline bool shared_data_present() {
     return std::filesystem::exists(shared_data_dir() / "SOURCES.md");
 }
 
 // Use at the start of a test: skips it, saying so, when ../shared/data is absent.
-#define LIDARMILL_REQUIRE_SHARED_DATA()                                                    \
-    do {                                                                                   \
-        if (!::lidarmill::testing::shared_data_present()) {                                \
-            GTEST_SKIP() << "shared data folder absent: " << LIDARMILL_SHARED_DATA         \
-                         << " (tests on real files did not run)";                          \
-        }                                                                                  \
+#define LIDARMILL_REQUIRE_SHARED_DATA()                                            \
+    do {                                                                           \
+        if (!::lidarmill::testing::shared_data_present()) {                        \
+            GTEST_SKIP() << "shared data folder absent: " << LIDARMILL_SHARED_DATA \
+                         << " (tests on real files did not run)";                  \
+        }                                                                          \
     } while (0)
 
 struct ExpectedRecords {
@@ -46,12 +48,14 @@ inline std::map<std::string, ExpectedRecords> expected_records() {
         std::smatch m;
         if (!in_table || !std::regex_search(line, m, row)) continue;
         ExpectedRecords e{m[1].str(), std::nullopt, m[4].str()};
-        if (std::isdigit(static_cast<unsigned char>(m[2].str()[0]))) e.points = std::stoull(m[2].str());
+        if (std::isdigit(static_cast<unsigned char>(m[2].str()[0])))
+            e.points = std::stoull(m[2].str());
         rows[e.file] = e;
     }
     // LASzip-only decodes (laz-perf failed) keep their hash in the LASzip column.
     std::ifstream again(shared_data_dir() / "SOURCES.md");
-    const std::regex laszip_only(R"(^\| `([^`]+)` \| error \|.*\| `([0-9a-f]{64})` \(decoded (\d+) of)");
+    const std::regex laszip_only(
+        R"(^\| `([^`]+)` \| error \|.*\| `([0-9a-f]{64})` \(decoded (\d+) of)");
     while (std::getline(again, line)) {
         std::smatch m;
         if (std::regex_search(line, m, laszip_only)) {

@@ -114,7 +114,8 @@ TEST(LasFiles, RewriteKeepsRecordsVlrsAndEvlrs) {
             EXPECT_EQ(m2.vlrs[i].data, m.vlrs[i].data);
         }
         ASSERT_EQ(m2.evlrs.size(), m.evlrs.size());
-        for (std::size_t i = 0; i < m.evlrs.size(); ++i) EXPECT_EQ(m2.evlrs[i].data, m.evlrs[i].data);
+        for (std::size_t i = 0; i < m.evlrs.size(); ++i)
+            EXPECT_EQ(m2.evlrs[i].data, m.evlrs[i].data);
         EXPECT_EQ(m2.bytes_after_vlrs, m.bytes_after_vlrs);
         EXPECT_EQ(m2.header.point_count(), original.points);
         EXPECT_TRUE(m2.warnings.empty()) << m2.warnings.front();

@@ -72,7 +72,8 @@ TEST(Header, RejectsWhatCannotBeRead) {
         parse_header(good, "x.las");
         FAIL();
     } catch (const util::InputError& e) {
-        EXPECT_STREQ(e.what(), "x.las: record length 20 is shorter than the 30 bytes of point format 6");
+        EXPECT_STREQ(e.what(),
+                     "x.las: record length 20 is shorter than the 30 bytes of point format 6");
     }
     good = serialize_header(h);
     EXPECT_THROW(parse_header(std::span(good).first(100), "x.las"), util::InputError);
@@ -182,9 +183,9 @@ TEST(Convert, Format3To7KeepsEveryField) {
 
 TEST(Convert, ExtendedToLegacyReportsLosses) {
     std::vector<std::uint8_t> rec(30, 0);
-    rec[14] = 9 | (10 << 4);  // return 9 of 10
-    rec[15] = 0x08;           // overlap
-    rec[16] = 40;             // class 40
+    rec[14] = 9 | (10 << 4);                               // return 9 of 10
+    rec[15] = 0x08;                                        // overlap
+    rec[16] = 40;                                          // class 40
     util::store_le<std::int16_t>(rec.data() + 18, 25000);  // 150 degrees
     RecordConverter c({6, 30}, {1, 28}, true);
     std::vector<std::uint8_t> out(28);
@@ -197,7 +198,8 @@ TEST(Convert, ExtendedToLegacyReportsLosses) {
 }
 
 TEST(Writer, NothingAppearsWithoutFinish) {
-    const auto path = fs::temp_directory_path() / ("lidarmill_unfinished_" + std::to_string(::getpid()) + ".las");
+    const auto path =
+        fs::temp_directory_path() / ("lidarmill_unfinished_" + std::to_string(::getpid()) + ".las");
     {
         WriterConfig config;
         Writer writer(path, config);
@@ -206,12 +208,14 @@ TEST(Writer, NothingAppearsWithoutFinish) {
     }
     EXPECT_FALSE(fs::exists(path));
     for (const auto& entry : fs::directory_iterator(path.parent_path())) {
-        EXPECT_EQ(entry.path().filename().string().find(".lidarmill_unfinished_"), std::string::npos);
+        EXPECT_EQ(entry.path().filename().string().find(".lidarmill_unfinished_"),
+                  std::string::npos);
     }
 }
 
 TEST(Writer, HeaderStatisticsComeFromTheData) {
-    const auto path = fs::temp_directory_path() / ("lidarmill_stats_" + std::to_string(::getpid()) + ".las");
+    const auto path =
+        fs::temp_directory_path() / ("lidarmill_stats_" + std::to_string(::getpid()) + ".las");
     WriterConfig config;
     config.header.scale = {0.01, 0.01, 0.01};
     config.header.offset = {1000, 2000, 0};

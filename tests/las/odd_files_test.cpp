@@ -21,7 +21,8 @@ struct Outcome {
 
 // The LAZ files of odd/ have outcomes that involve the LAZ layer; see tests/laz.
 const Outcome kOutcomes[] = {
-    {"odd/1.2-with-color-clipped.las", nullptr, 1064, "header says 1065 points but the file holds only 1064"},
+    {"odd/1.2-with-color-clipped.las", nullptr, 1064,
+     "header says 1065 points but the file holds only 1064"},
     {"odd/1.2-no-points.las", nullptr, 0, "header says 1065 points but the file holds only 0"},
     {"odd/bad_vlr_count.las", nullptr, 10, "VLRs"},
     {"odd/garbage_nVariableLength.las", nullptr, 718, "header says 719 points"},
@@ -29,7 +30,8 @@ const Outcome kOutcomes[] = {
     {"odd/1.2-empty-geotiff-vlrs.las", nullptr, 43, nullptr},
     {"odd/gps-time-nan.las", nullptr, 1, nullptr},
     {"odd/spurious.las", nullptr, 1065, nullptr},
-    {"odd/bad-ellipsoid.copc.laz", "offset to point data 113098735 lies beyond the end of the file", -1, nullptr},
+    {"odd/bad-ellipsoid.copc.laz", "offset to point data 113098735 lies beyond the end of the file",
+     -1, nullptr},
     {"odd/lone-star-invalid-tile-2-2-2-2.laz", "unsupported LAS version 126.203", -1, nullptr},
     {"odd/Semis_2022_0906_6665_LA93_IGN69_nok.laz", "header size 0", -1, nullptr},
 };
@@ -54,7 +56,8 @@ TEST(OddFiles, EachHasItsDefinedOutcome) {
             } catch (const util::InputError& e) {
                 const std::string message = e.what();
                 EXPECT_NE(message.find(o.error), std::string::npos) << message;
-                EXPECT_EQ(message.rfind(path.string(), 0), 0u) << "error must name the file: " << message;
+                EXPECT_EQ(message.rfind(path.string(), 0), 0u)
+                    << "error must name the file: " << message;
                 EXPECT_EQ(message.find('\n'), std::string::npos) << "error must be one line";
             }
             continue;
@@ -71,7 +74,8 @@ TEST(OddFiles, EachHasItsDefinedOutcome) {
         EXPECT_EQ(sha.hex_digest(), expected.at(o.file).sha256);
         if (o.warning) {
             EXPECT_TRUE(contains_warning(reader.metadata(), o.warning))
-                << "warnings: " << (reader.metadata().warnings.empty() ? "none" : reader.metadata().warnings[0]);
+                << "warnings: "
+                << (reader.metadata().warnings.empty() ? "none" : reader.metadata().warnings[0]);
         }
     }
 }

@@ -148,11 +148,12 @@ void PrintTo(const LazCase& c, std::ostream* os) {
 }
 
 class LayeredFile : public ::testing::TestWithParam<LazCase> {
-protected:
+  protected:
     void SetUp() override {
 #ifdef LIDARMILL_SANITIZED
         if (std::string_view(GetParam().path).starts_with("bench/")) {
-            GTEST_SKIP() << "2 M-point bench file skipped under the sanitizers (checked by the release run)";
+            GTEST_SKIP()
+                << "2 M-point bench file skipped under the sanitizers (checked by the release run)";
         }
 #endif
     }

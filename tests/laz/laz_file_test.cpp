@@ -348,7 +348,8 @@ TEST(LazFile, MissingChunkTableIsWalkedWithWarning) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     // Compressor 2 (11 chunks) and compressor 3 (6 chunks of the layered format).
     const std::pair<const char*, const char*> files[] = {
-        {"legacy/lone-star.laz", "29178e5d5621e60aa11b25c399e17d27e4163cb95bda4eedef8633a5cbb0d02f"},
+        {"legacy/lone-star.laz",
+         "29178e5d5621e60aa11b25c399e17d27e4163cb95bda4eedef8633a5cbb0d02f"},
         {"ign/test_semis_2023_0292_6833_LA93_IGN69.laz",
          "230742cf40d7f525ba1dd2cc11025236f75a6b2eebc9baf4aa88ea3477c0e88b"}};
     for (const auto& [name, sha] : files) {
