@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "copc/format.hpp"
+#include "las/bounds.hpp"
 #include "las/header.hpp"
 #include "las/point_format.hpp"
 #include "las/reader.hpp"
@@ -405,12 +406,7 @@ class Validator {
         std::string first_outside_node, first_outside_gps;
         double gps_min = std::numeric_limits<double>::infinity();
         double gps_max = -std::numeric_limits<double>::infinity();
-        std::array<std::int64_t, 3> min{std::numeric_limits<std::int64_t>::max(),
-                                        std::numeric_limits<std::int64_t>::max(),
-                                        std::numeric_limits<std::int64_t>::max()};
-        std::array<std::int64_t, 3> max{std::numeric_limits<std::int64_t>::min(),
-                                        std::numeric_limits<std::int64_t>::min(),
-                                        std::numeric_limits<std::int64_t>::min()};
+        las::RawBounds bounds;
         std::array<std::uint64_t, 15> by_return{};
         std::vector<std::string> decode_errors;
 
@@ -424,10 +420,7 @@ class Validator {
             if (first_outside_gps.empty()) first_outside_gps = o.first_outside_gps;
             gps_min = std::min(gps_min, o.gps_min);
             gps_max = std::max(gps_max, o.gps_max);
-            for (int a = 0; a < 3; ++a) {
-                min[a] = std::min(min[a], o.min[a]);
-                max[a] = std::max(max[a], o.max[a]);
-            }
+            bounds.merge(o.bounds);
             for (int r = 0; r < 15; ++r) by_return[r] += o.by_return[r];
             decode_errors.insert(decode_errors.end(), o.decode_errors.begin(),
                                  o.decode_errors.end());
@@ -446,8 +439,7 @@ class Validator {
             bool outside = false;
             for (int axis = 0; axis < 3; ++axis) {
                 const std::int32_t raw = load_le<std::int32_t>(r + 4 * axis);
-                s.min[axis] = std::min<std::int64_t>(s.min[axis], raw);
-                s.max[axis] = std::max<std::int64_t>(s.max[axis], raw);
+                s.bounds.add(axis, raw);
                 const double v = raw * h.scale[axis] + h.offset[axis];
                 const double lo = cube_min[axis] + index[axis] * node_side;
                 const double slack = h.scale[axis] / 2 + 1e-9;
@@ -539,8 +531,8 @@ class Validator {
             warning("gps-range", fmt::format("{} points have a NaN GPS time", s.nan_gps));
         if (s.points > 0) {
             for (int axis = 0; axis < 3; ++axis) {
-                const double lo = s.min[axis] * h.scale[axis] + h.offset[axis];
-                const double hi = s.max[axis] * h.scale[axis] + h.offset[axis];
+                const double lo = s.bounds.min[axis] * h.scale[axis] + h.offset[axis];
+                const double hi = s.bounds.max[axis] * h.scale[axis] + h.offset[axis];
                 const double slack = h.scale[axis] / 2;
                 if (std::abs(lo - h.min[axis]) > slack || std::abs(hi - h.max[axis]) > slack) {
                     warning("bounds",

@@ -20,15 +20,7 @@ void PointStats::add(std::span<const std::uint8_t> records, std::uint16_t record
     const std::uint8_t return_mask = extended ? 0x0F : 0x07;
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint8_t* p = records.data() + i * record_length;
-        for (int axis = 0; axis < 3; ++axis) {
-            const auto v = load_le<std::int32_t>(p + 4 * axis);
-            if (count == 0 && i == 0) {
-                min[axis] = max[axis] = v;
-            } else {
-                min[axis] = std::min(min[axis], v);
-                max[axis] = std::max(max[axis], v);
-            }
-        }
+        bounds.add(p);
         const unsigned r = p[14] & return_mask;
         if (r >= 1 && r <= 15) ++by_return[r - 1];
     }
@@ -36,19 +28,15 @@ void PointStats::add(std::span<const std::uint8_t> records, std::uint16_t record
 }
 
 void PointStats::merge(const PointStats& other) {
-    if (other.count == 0) return;
-    for (int axis = 0; axis < 3; ++axis) {
-        min[axis] = count ? std::min(min[axis], other.min[axis]) : other.min[axis];
-        max[axis] = count ? std::max(max[axis], other.max[axis]) : other.max[axis];
-    }
+    bounds.merge(other.bounds);
     for (int r = 0; r < 15; ++r) by_return[r] += other.by_return[r];
     count += other.count;
 }
 
 void apply_stats(Header& h, const PointStats& s) {
     for (int axis = 0; axis < 3; ++axis) {
-        h.min[axis] = s.count ? s.min[axis] * h.scale[axis] + h.offset[axis] : 0.0;
-        h.max[axis] = s.count ? s.max[axis] * h.scale[axis] + h.offset[axis] : 0.0;
+        h.min[axis] = s.count ? s.bounds.min[axis] * h.scale[axis] + h.offset[axis] : 0.0;
+        h.max[axis] = s.count ? s.bounds.max[axis] * h.scale[axis] + h.offset[axis] : 0.0;
     }
     const bool fits_legacy = s.count <= std::numeric_limits<std::uint32_t>::max();
     if (h.at_least(1, 4)) {

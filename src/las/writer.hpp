@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "las/bounds.hpp"
 #include "las/header.hpp"
 #include "las/record_stream.hpp"
 #include "las/vlr.hpp"
@@ -34,8 +35,7 @@ using RecordWriterFactory =
 // Running statistics of written records: bounds and counts by return.
 struct PointStats {
     std::uint64_t count = 0;
-    std::array<std::int32_t, 3> min{};
-    std::array<std::int32_t, 3> max{};
+    RawBounds bounds;
     std::array<std::uint64_t, 15> by_return{};
 
     void add(std::span<const std::uint8_t> records, std::uint16_t record_length, bool extended);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "las/bounds.hpp"
 #include "las/point_format.hpp"
 #include "laz/open.hpp"
 #include "util/bytes.hpp"
@@ -62,12 +63,7 @@ json laszip_json(const LaszipVlr& vlr) {
 
 struct Scan {
     std::uint64_t points = 0;
-    std::array<std::int64_t, 3> min{std::numeric_limits<std::int64_t>::max(),
-                                    std::numeric_limits<std::int64_t>::max(),
-                                    std::numeric_limits<std::int64_t>::max()};
-    std::array<std::int64_t, 3> max{std::numeric_limits<std::int64_t>::min(),
-                                    std::numeric_limits<std::int64_t>::min(),
-                                    std::numeric_limits<std::int64_t>::min()};
+    las::RawBounds bounds;
     std::array<std::uint64_t, 256> classes{};
     std::array<std::uint64_t, 16> returns{};
     double gps_min = std::numeric_limits<double>::infinity();
@@ -82,11 +78,7 @@ void scan_records(std::span<const std::uint8_t> records, std::uint8_t format, st
     const std::uint16_t gps_at = las::record_offsets(format).gps_time;
     for (std::size_t off = 0; off < records.size(); off += length) {
         const std::uint8_t* p = records.data() + off;
-        for (int a = 0; a < 3; ++a) {
-            const auto v = util::load_le<std::int32_t>(p + 4 * a);
-            s.min[a] = std::min<std::int64_t>(s.min[a], v);
-            s.max[a] = std::max<std::int64_t>(s.max[a], v);
-        }
+        s.bounds.add(p);
         ++s.returns[extended ? (p[14] & 0x0F) : (p[14] & 0x07)];
         ++s.classes[extended ? p[16] : (p[15] & 0x1F)];
         if (gps) {
@@ -170,8 +162,8 @@ json summarize_file(const std::filesystem::path& path, const ScanOptions& option
         if (scan.points > 0) {
             std::array<double, 3> min{}, max{};
             for (int a = 0; a < 3; ++a) {
-                min[a] = scan.min[a] * h.scale[a] + h.offset[a];
-                max[a] = scan.max[a] * h.scale[a] + h.offset[a];
+                min[a] = scan.bounds.min[a] * h.scale[a] + h.offset[a];
+                max[a] = scan.bounds.max[a] * h.scale[a] + h.offset[a];
                 const double tolerance = h.scale[a] / 2;
                 if (min[a] < h.min[a] - tolerance || max[a] > h.max[a] + tolerance) {
                     warnings.push_back(

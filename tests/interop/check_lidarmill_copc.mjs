@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { INTEROP_DIR, parseJsonLine, Report, requireDecoderPackages, requireSharedData, run, runPool } from './lib/driver.mjs';
+import { INTEROP_DIR, parseJsonLine, Report,
+  requireDriverInputs, run, runPool } from './lib/driver.mjs';
 
 const INPUTS = [
   'legacy/autzen_trim.laz',
@@ -41,12 +42,7 @@ function copcTask({ binary, inputs, output, label, report }) {
 
 async function main() {
   const [binary, sharedData, workArg] = process.argv.slice(2);
-  requireSharedData(sharedData);
-  requireDecoderPackages();
-  if (!binary || !fs.existsSync(binary)) {
-    console.log(`FAIL: lidarmill binary not found: ${binary}`);
-    process.exit(1);
-  }
+  requireDriverInputs(binary, sharedData);
   const report = new Report();
   const workRoot = workArg ?? os.tmpdir();
   fs.mkdirSync(workRoot, { recursive: true });

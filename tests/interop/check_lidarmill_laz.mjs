@@ -13,8 +13,7 @@ import {
   parseJsonLine,
   readSources,
   Report,
-  requireDecoderPackages,
-  requireSharedData,
+  requireDriverInputs,
   run,
   runOracle,
   runPool,
@@ -114,12 +113,7 @@ function listInputs(sharedData, sources, report) {
 
 async function main() {
   const [binary, sharedData, workArg] = process.argv.slice(2);
-  requireSharedData(sharedData);
-  requireDecoderPackages();
-  if (!binary || !fs.existsSync(binary)) {
-    console.log(`FAIL: lidarmill binary not found: ${binary}`);
-    process.exit(1);
-  }
+  requireDriverInputs(binary, sharedData);
   const sources = readSources(sharedData);
   const report = new Report();
   const inputs = listInputs(sharedData, sources, report);

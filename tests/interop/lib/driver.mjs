@@ -39,6 +39,16 @@ export function requireDecoderPackages() {
   }
 }
 
+// The shared checks every lidarmill driver starts with: data folder, npm decoders, binary.
+export function requireDriverInputs(binary, sharedData) {
+  requireSharedData(sharedData);
+  requireDecoderPackages();
+  if (!binary || !fs.existsSync(binary)) {
+    console.log(`FAIL: lidarmill binary not found: ${binary}`);
+    process.exit(1);
+  }
+}
+
 export function run(command, args, { cwd } = {}) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
