@@ -5,21 +5,30 @@
 // machine disturbs them less. BM_LazDecode / BM_LazEncode: the parallel file reader and
 // writer, wall time, 1 and 2 threads.
 //
+// BM_Byte14Encode: the BYTE14 item encoder alone on 50,000 in-memory records of 48 extra
+// bytes (what `enrich` appends), reported as time per encoded symbol (one per byte).
+//
 // Inputs: the shared benchmark files, plus synthetic tiles s6.laz / s8.laz in
 // $LIDARMILL_BENCH_TILES (default /tmp/lidarmill-bench; bench/laz_bench.sh writes them).
 // Absent inputs are reported as skipped. $LIDARMILL_BENCH_MAX_CHUNKS limits the chunk
 // benchmarks to the first N chunks (for valgrind runs).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "laz/chunk_codec.hpp"
+#include "laz/layered_items.hpp"
 #include "laz/laz_reader.hpp"
 #include "laz/laz_writer.hpp"
 #include "util/bytes.hpp"
@@ -252,6 +261,93 @@ void BM_LazEncode(benchmark::State& state, const std::string& name) {
     state.counters["points/s"] =
         benchmark::Counter(static_cast<double>(points), benchmark::Counter::kIsRate);
 }
+
+// ---------------------------------------------------------------- BYTE14 item encoder
+
+constexpr std::size_t kFeatureRecords = 50'000;
+constexpr std::size_t kFeatureFloats = 12;
+constexpr std::size_t kFeatureBytes = kFeatureFloats * sizeof(float);
+
+// Float32 features the way enrich produces them for points in scan order: a unit normal,
+// eigenvalue ratios summing to one, verticality, curvature, omnivariance, height above
+// ground, density and a roughness. Each follows a smooth field along the scan (neighbouring points
+// see similar surfaces) plus measurement noise, so high bytes repeat and low bytes do not.
+std::vector<std::uint8_t> feature_records() {
+    std::mt19937 rng(42);
+    std::normal_distribution<float> noise(0.0f, 1.0f);
+    std::uniform_real_distribution<float> phase(0.0f, 6.2831853f);
+    std::array<float, 8> phases{};
+    for (auto& p : phases) p = phase(rng);
+    std::vector<std::uint8_t> records(kFeatureRecords * kFeatureBytes);
+    for (std::size_t i = 0; i < kFeatureRecords; ++i) {
+        const float t = static_cast<float>(i) * 0.002f;
+        auto field = [&](std::size_t k, float scale) {
+            return std::sin(t * (1.0f + 0.37f * static_cast<float>(k)) + phases[k]) * scale;
+        };
+        float nx = field(0, 0.3f) + 0.02f * noise(rng);
+        float ny = field(1, 0.3f) + 0.02f * noise(rng);
+        float nz = 1.0f;
+        const float norm = std::sqrt(nx * nx + ny * ny + nz * nz);
+        nx /= norm;
+        ny /= norm;
+        nz /= norm;
+        const float linear = std::clamp(0.2f + field(2, 0.15f) + 0.03f * noise(rng), 0.0f, 1.0f);
+        const float planar =
+            std::clamp(0.6f + field(3, 0.2f) + 0.03f * noise(rng), 0.0f, 1.0f - linear);
+        const float scatter = 1.0f - linear - planar;
+        const std::array<float, kFeatureFloats> features = {
+            nx,
+            ny,
+            nz,
+            linear,
+            planar,
+            scatter,
+            1.0f - std::abs(nz),
+            std::abs(0.05f + field(4, 0.04f) + 0.005f * noise(rng)),
+            std::cbrt(std::max(linear * planar * scatter, 0.0f)),
+            std::max(0.0f, 3.0f + field(5, 3.0f) + 0.05f * noise(rng)),
+            12.0f + field(6, 4.0f) + std::round(std::abs(noise(rng))),
+            std::abs(field(7, 0.5f) + 0.1f * noise(rng)),
+        };
+        std::memcpy(records.data() + i * kFeatureBytes, features.data(), kFeatureBytes);
+    }
+    return records;
+}
+
+std::vector<std::uint8_t> random_records() {
+    std::mt19937 rng(7);
+    std::vector<std::uint8_t> records(kFeatureRecords * kFeatureBytes);
+    for (auto& b : records) b = static_cast<std::uint8_t>(rng() >> 24);
+    return records;
+}
+
+// One chunk: the first record raw, every other one coded, as the layered writer does.
+[[gnu::noinline]] std::size_t encode_byte14(laz::layered::Byte14Encoder& encoder,
+                                            std::span<const std::uint8_t> records) {
+    const std::size_t size = encoder.size();
+    encoder.init(records.data(), 0);
+    for (std::size_t at = size; at < records.size(); at += size) encoder.encode(&records[at], 0);
+    encoder.done();
+    std::size_t compressed_bytes = 0;
+    for (std::size_t i = 0; i < encoder.layer_count(); ++i)
+        compressed_bytes += encoder.layer(i).size();
+    return compressed_bytes;
+}
+
+void BM_Byte14Encode(benchmark::State& state, bool random_bytes) {
+    const auto records = random_bytes ? random_records() : feature_records();
+    laz::layered::Byte14Encoder encoder(kFeatureBytes, laz::layered::Revision::v3);
+    const auto symbols = static_cast<double>(records.size() - kFeatureBytes);
+    std::size_t compressed_bytes = 0;
+    for (auto _ : state) compressed_bytes = encode_byte14(encoder, records);
+    // Inverted rate: CPU seconds per coded symbol, shown as e.g. "9.5n" (ns).
+    state.counters["time/symbol"] = benchmark::Counter(
+        symbols, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+    state.counters["bytes/symbol"] = static_cast<double>(compressed_bytes) / symbols;
+}
+
+BENCHMARK_CAPTURE(BM_Byte14Encode, features_48b, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Byte14Encode, random_48b, true)->Unit(benchmark::kMillisecond);
 
 #define LIDARMILL_CHUNK_BENCH(label, file)                                                      \
     BENCHMARK_CAPTURE(BM_ChunkDecode, label, std::string(file))->Unit(benchmark::kMillisecond); \

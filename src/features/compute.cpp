@@ -94,17 +94,20 @@ void validate(const PointCloudView& cloud, std::span<const std::uint32_t> query,
 }
 
 // Neighbourhood moments in exact integer arithmetic: offsets from the query point are
-// truncated to 2^-30 m (1 nm, far below any LiDAR resolution) and summed as integers, so
-// the sums are exact and do not depend on the order of the neighbours; no sorting is
-// needed for results to be bit-identical whatever the chunking. Exactness also makes
-// the one-pass formula n*sum(xy) - sum(x)*sum(y) free of cancellation, i.e. as good as
-// two passes centred on the centroid. |offset| <= max_radius <= 1e4 m keeps products
-// below 2^127 for up to 2^20 neighbours (checked by validate()).
+// truncated to a fixed grid far below any LiDAR resolution and summed as integers, so the
+// sums are exact and do not depend on the order of the neighbours; no sorting is needed
+// for results to be bit-identical whatever the chunking. Exactness also makes the
+// one-pass formula n*sum(xy) - sum(x)*sum(y) free of cancellation, i.e. as good as two
+// passes centred on the centroid (the numerator is formed in 128 bits).
+// Usual neighbourhoods sum in 64 bits on a 2^-24 m (60 nm) grid; when k and the radius
+// could overflow that, 128-bit sums on a 2^-30 m grid (|offset| <= 1e4 m and k <= 2^20,
+// checked by validate(), keep them below 2^127).
 __extension__ using Int128 = __int128;
-constexpr double offset_scale = 1073741824.0;  // 2^30
 
+template <typename Sum, int GridBits>
 struct ExactMoments {
-    Int128 n = 0, x = 0, y = 0, z = 0, xx = 0, xy = 0, xz = 0, yy = 0, yz = 0, zz = 0;
+    static constexpr double offset_scale = static_cast<double>(std::int64_t{1} << GridBits);
+    Sum n = 0, x = 0, y = 0, z = 0, xx = 0, xy = 0, xz = 0, yy = 0, yz = 0, zz = 0;
 
     void add(const detail::PackedPoint& p, const detail::PackedPoint& origin) {
         const auto qx = static_cast<std::int64_t>((p.x - origin.x) * offset_scale);
@@ -114,32 +117,41 @@ struct ExactMoments {
         x += qx;
         y += qy;
         z += qz;
-        xx += Int128{qx} * qx;
-        xy += Int128{qx} * qy;
-        xz += Int128{qx} * qz;
-        yy += Int128{qy} * qy;
-        yz += Int128{qy} * qz;
-        zz += Int128{qz} * qz;
+        xx += Sum{qx} * qx;
+        xy += Sum{qx} * qy;
+        xz += Sum{qx} * qz;
+        yy += Sum{qy} * qy;
+        yz += Sum{qy} * qz;
+        zz += Sum{qz} * qz;
     }
     // Covariance entry (divided by n) from exact sums: one rounding to double, then scaling.
-    double covariance(Int128 sum_ab, Int128 sum_a, Int128 sum_b) const {
-        const double numerator = static_cast<double>(n * sum_ab - sum_a * sum_b);
+    double covariance(Sum sum_ab, Sum sum_a, Sum sum_b) const {
+        const double numerator = static_cast<double>(Int128{n} * sum_ab - Int128{sum_a} * sum_b);
         const double count = static_cast<double>(n);
         return numerator / (count * count) / (offset_scale * offset_scale);
     }
     // Centroid minus the origin point, metres.
-    double mean(Int128 sum) const {
+    double mean(Sum sum) const {
         return static_cast<double>(sum) / static_cast<double>(n) / offset_scale;
     }
 };
+using NarrowMoments = ExactMoments<std::int64_t, 24>;
+using WideMoments = ExactMoments<Int128, 30>;
+
+// Whether k offsets of up to `max_radius` fit the 64-bit sums (with a margin of 2).
+bool narrow_moments_fit(std::size_t k, double max_radius) {
+    const double largest = max_radius * NarrowMoments::offset_scale + 1;
+    return static_cast<double>(k) * largest * largest < 0x1p61;
+}
 
 // Eigen-based features of one neighbourhood (listed in the catalogue as eigen-based),
 // written into `values`; left NaN when the neighbourhood is degenerate.
+template <typename Moments>
 void shape_features(std::span<const detail::PackedPoint> points, const detail::PackedPoint& point,
                     std::span<const detail::Neighbour> neighbours, const Needs& needs,
                     FeatureValues& values) {
     if (neighbours.size() < 3) return;
-    ExactMoments m;
+    Moments m;
     for (const auto& nb : neighbours) m.add(points[nb.index], point);
     Eigen::Matrix3d covariance;
     const double xx = m.covariance(m.xx, m.x, m.x), xy = m.covariance(m.xy, m.x, m.y),
@@ -220,11 +232,12 @@ class PointFeatures {
           k_(static_cast<std::size_t>(params.k)),
           max_squared_radius_(params.max_radius * params.max_radius),
           squared_radius_(params.radius * params.radius),
-          ground_(ground) {}
+          ground_(ground),
+          narrow_moments_(narrow_moments_fit(k_, params.max_radius)) {}
 
     // `scratch` is reused from point to point so that nothing is allocated per point.
     struct Scratch {
-        std::vector<detail::Neighbour> neighbours;
+        detail::NeighbourBuffer neighbours;
         double hint = 0;
     };
 
@@ -234,7 +247,11 @@ class PointFeatures {
         if (needs_.eigen || needs_.density) {
             const auto neighbours =
                 index_.nearest(point, max_squared_radius_, k_, scratch.neighbours, scratch.hint);
-            if (needs_.eigen) shape_features(index_.points(), point, neighbours, needs_, values);
+            if (needs_.eigen && narrow_moments_) {
+                shape_features<NarrowMoments>(index_.points(), point, neighbours, needs_, values);
+            } else if (needs_.eigen) {
+                shape_features<WideMoments>(index_.points(), point, neighbours, needs_, values);
+            }
             if (needs_.density) slot(values, Feature::density) = density_of(neighbours);
         }
         if (needs_.radius_count) {
@@ -255,6 +272,7 @@ class PointFeatures {
     std::size_t k_;
     double max_squared_radius_, squared_radius_;
     const GroundModel* ground_;
+    bool narrow_moments_;
 };
 
 // Query points in grid order, as (packed index, output slot) pairs: consecutive queries
@@ -305,7 +323,8 @@ void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, visits.size(), 1024),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                           PointFeatures::Scratch scratch;
-                          scratch.neighbours.reserve(16 * k);
+                          scratch.neighbours.extend(16 * k);
+                          scratch.neighbours.clear();
                           FeatureValues values;
                           for (std::size_t v = range.begin(); v != range.end(); ++v) {
                               const auto [packed_index, slot_index] = visits[v];

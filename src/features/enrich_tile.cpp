@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include <time.h>
@@ -17,6 +19,9 @@
 
 #include "features/enrich_spill.hpp"
 #include "las/point_format.hpp"
+#include "las/writer.hpp"
+#include "laz/layer_append.hpp"
+#include "laz/laz_reader.hpp"
 #include "laz/open.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
@@ -202,11 +207,11 @@ GridChoice choose_grid(const XyExtent& e, std::uint64_t points, std::uint64_t ta
 }
 
 // Per own point of a chunk while it is computed: loaded points' working memory, feature
-// columns, and (out of core) the bucket entries read back and the output records built.
+// columns, and (out of core) the bucket entries read back and the feature bytes built.
 std::uint64_t chunk_bytes_per_point(const Layout& l, std::size_t features, double halo_share,
                                     bool out_of_core) {
     double bytes = (kWorkingBytesPerPoint + 4.0 * features) * halo_share;
-    if (out_of_core) bytes += (8.0 + l.in) + kHaloEntrySize * (halo_share - 1.0) + l.out;
+    if (out_of_core) bytes += kHaloEntrySize * halo_share + (l.out - l.in);
     return static_cast<std::uint64_t>(std::ceil(bytes));
 }
 
@@ -265,11 +270,14 @@ FullPlan make_plan(const las::FileMetadata& m, const EnrichOptions& o) {
     plan.output_record_length = in.layout.out;
     plan.halo = in.halo;
     const double usable = static_cast<double>(o.memory_budget) * kUsableShare;
-    const std::uint64_t resident_records = in.points * (in.layout.out + 8ull);
+    // In memory, the whole tile keeps its coordinates, chunk order, scanner channel and
+    // feature bytes; records are read again (or their compressed layers copied) at the end.
+    const std::uint64_t resident_tile =
+        in.points * (sizeof(std::int32_t) * 5 + 1ull + (in.layout.out - in.layout.in));
     const auto whole_tile = chunk_bytes_per_point(in.layout, features, 1.0, false) * in.points;
-    plan.in_core_bytes = in.fixed + resident_records + whole_tile;
+    plan.in_core_bytes = in.fixed + resident_tile + whole_tile;
 
-    const double in_core_room = usable - static_cast<double>(in.fixed + resident_records);
+    const double in_core_room = usable - static_cast<double>(in.fixed + resident_tile);
     const auto min_chunk = std::min<std::uint64_t>(in.points, kMinChunkPoints);
     const bool in_core =
         in_core_room >= static_cast<double>(chunk_bytes_per_point(in.layout, features, 2.0, false) *
@@ -297,7 +305,7 @@ FullPlan make_plan(const las::FileMetadata& m, const EnrichOptions& o) {
     const double share = choice.grid.count() > 1 ? halo_factor(choice.grid.side, in.halo) : 1.0;
     const auto chunk = static_cast<std::uint64_t>(
         chunk_bytes_per_point(in.layout, features, share, !in_core) * choice.chunk_points);
-    plan.estimated_peak_bytes = in.fixed + chunk + (in_core ? resident_records : 0);
+    plan.estimated_peak_bytes = in.fixed + chunk + (in_core ? resident_tile : 0);
     plan.minimum_bytes = minimum_tile_memory(m, o);
     return {plan, choice.grid};
 }
@@ -331,6 +339,12 @@ struct ChunkCloud {
         z.clear();
         ids.clear();
         own = 0;
+    }
+    void reserve(std::size_t points) {
+        x.reserve(points);
+        y.reserve(points);
+        z.reserve(points);
+        ids.reserve(points);
     }
     void add(double px, double py, double pz, std::uint64_t id) {
         x.push_back(px);
@@ -419,6 +433,86 @@ class PhaseTimer {
     double start_;
 };
 
+// The feature bytes (and scanner channels) of the points in file order, a run at a time:
+// from memory, or merged from the out-of-core chunk results.
+class FeatureFeed {
+  public:
+    virtual ~FeatureFeed() = default;
+    // Appends the next `count` points' feature bytes and channels.
+    virtual void next(std::size_t count, std::vector<std::uint8_t>& features,
+                      std::vector<std::uint8_t>& channels) = 0;
+};
+
+class InMemoryFeed final : public FeatureFeed {
+  public:
+    InMemoryFeed(std::span<const std::uint8_t> features, std::span<const std::uint8_t> channels,
+                 std::size_t feature_bytes)
+        : features_(features), channels_(channels), feature_bytes_(feature_bytes) {}
+    void next(std::size_t count, std::vector<std::uint8_t>& features,
+              std::vector<std::uint8_t>& channels) override {
+        const auto f = features_.subspan(position_ * feature_bytes_, count * feature_bytes_);
+        features.insert(features.end(), f.begin(), f.end());
+        if (!channels_.empty()) {
+            const auto c = channels_.subspan(position_, count);
+            channels.insert(channels.end(), c.begin(), c.end());
+        }
+        position_ += count;
+    }
+
+  private:
+    std::span<const std::uint8_t> features_, channels_;
+    std::size_t feature_bytes_;
+    std::size_t position_ = 0;
+};
+
+// Sequence entries: the point's chunk, its scanner channel in the top two bits.
+constexpr std::uint32_t kChannelShift = 30;
+constexpr std::uint32_t kChunkMask = (std::uint32_t{1} << kChannelShift) - 1;
+
+class MergeFeed final : public FeatureFeed {
+  public:
+    MergeFeed(const fs::path& folder, std::size_t chunks, std::size_t buffer_bytes,
+              std::size_t feature_bytes)
+        : sequence_(bucket_file_name(folder, "sequence", 0), 1 << 20),
+          feature_bytes_(feature_bytes) {
+        for (std::size_t c = 0; c < chunks; ++c) {
+            streams_.push_back(std::make_unique<SequentialReader>(
+                bucket_file_name(folder, "out", c), buffer_bytes));
+        }
+    }
+    void next(std::size_t count, std::vector<std::uint8_t>& features,
+              std::vector<std::uint8_t>& channels) override {
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto entry = util::load_le<std::uint32_t>(sequence_.next(4));
+            const std::uint8_t* bytes = streams_[entry & kChunkMask]->next(feature_bytes_);
+            features.insert(features.end(), bytes, bytes + feature_bytes_);
+            channels.push_back(static_cast<std::uint8_t>(entry >> kChannelShift));
+        }
+    }
+
+  private:
+    SequentialReader sequence_;
+    std::vector<std::unique_ptr<SequentialReader>> streams_;
+    std::size_t feature_bytes_;
+};
+
+struct RawXyz {
+    std::int32_t x, y, z;
+};
+
+RawXyz raw_xyz(const std::uint8_t* record) {
+    return {util::load_le<std::int32_t>(record), util::load_le<std::int32_t>(record + 4),
+            util::load_le<std::int32_t>(record + 8)};
+}
+
+std::uint8_t scanner_channel(const std::uint8_t* record, std::uint8_t format) {
+    return las::is_extended_format(format) ? (record[15] >> 4) & 3 : 0;
+}
+
+bool is_copc_vlr(const las::Vlr& v) {
+    return v.user_id == "copc";
+}
+
 // Everything the passes share.
 class TileJob {
   public:
@@ -426,10 +520,13 @@ class TileJob {
         : input_(input),
           output_(output),
           options_(options),
-          reader_(laz::open_reader(input, {options.threads})),
+          // Pass 1 needs positions and classes only; the output takes every field from
+          // the input again (by copying compressed layers, or by a second full read).
+          reader_(laz::open_reader(input, {options.threads, laz::DecodeScope::positions})),
           metadata_(reader_->metadata()),
           output_layout_(options.features, options.precision, options.neighbourhood),
           layout_(record_layout(metadata_, output_layout_)),
+          feature_bytes_(output_layout_.bytes_per_point()),
           frame_(make_frame(metadata_.header)),
           full_plan_(make_plan(metadata_, options)),
           halo_(plan_.halo * (1 + 1e-9) + 1e-6),
@@ -439,6 +536,10 @@ class TileJob {
         grid_ = full_plan_.grid;
         for (const auto c : options.ground_classes) ground_classes_.set(c);
         check_dimension_names();
+        if (plan_.out_of_core && grid_.count() > kChunkMask) {
+            throw std::logic_error("enrich: too many out-of-core chunks");
+        }
+        plan_layer_appending();
     }
 
     EnrichResult run() {
@@ -452,9 +553,12 @@ class TileJob {
         } else {
             run_in_core();
         }
-        spdlog::debug("{}: CPU time: read {:.2f} s, features {:.2f} s, write {:.2f} s",
-                      metadata_.path, read_seconds_, compute_seconds_, write_seconds_);
+        spdlog::debug(
+            "{}: CPU time: read {:.2f} s, features {:.2f} s, write {:.2f} s ({})", metadata_.path,
+            read_seconds_, compute_seconds_, write_seconds_,
+            appended_layers_ ? "compressed input layers copied" : "records encoded again");
         result.points = points_read_;
+        result.reused_compressed_layers = appended_layers_;
         result.summary = summary_.result();
         result.warnings = metadata_.warnings;
         result.warnings.insert(result.warnings.end(), warnings_.begin(), warnings_.end());
@@ -477,6 +581,36 @@ class TileJob {
         }
     }
 
+    // A layered LAZ input written to LAZ keeps its compressed layers: only the features'
+    // layers are encoded (see laz/layer_append.hpp).
+    void plan_layer_appending() {
+        if (!options_.reuse_compressed_layers) return;
+        if (!options_.compress.value_or(laz::is_laz_path(output_))) return;
+        const auto vlr = laz::find_laszip_vlr(metadata_);
+        if (!vlr || !(metadata_.header.point_format_raw & 0xC0)) return;
+        const std::string why = laz::why_layers_cannot_be_appended(
+            *vlr, layout_.in, static_cast<std::uint16_t>(feature_bytes_));
+        if (!why.empty()) {
+            spdlog::debug("{}: features appended by encoding records again: {}", metadata_.path,
+                          why);
+            return;
+        }
+        const util::File file(input_, util::File::Mode::read);
+        const laz::LazPointData data{metadata_.header.offset_to_point_data,
+                                     metadata_.point_data_end,
+                                     metadata_.header.point_count(),
+                                     metadata_.header.point_format,
+                                     layout_.in,
+                                     *vlr};
+        laz::ChunkTable table = laz::read_chunk_table(file, data);
+        if (!table.problem.empty()) return;  // the reader warns about it
+        std::uint64_t points = 0;
+        for (const auto& chunk : table.chunks) points += chunk.point_count;
+        if (points != plan_.points) return;
+        appender_.emplace(*vlr, layout_.in, static_cast<std::uint16_t>(feature_bytes_));
+        input_chunks_ = std::move(table.chunks);
+    }
+
     // Pass 1: streams the records, feeds the ground model (file order, so that its sums
     // do not depend on the chunking) and hands every record to `sink(index, record, x, y)`.
     template <typename Sink>
@@ -491,9 +625,11 @@ class TileJob {
                 ground_builder_.reset();  // absurd header bounds: rebuilt from the data below
             }
         }
+        const bool extended = las::is_extended_format(h.point_format);
         std::vector<std::uint8_t> batch(kReadBatchPoints * layout_.in);
         std::uint64_t index = 0;
         while (const std::size_t n = reader_->read(batch)) {
+            stats_.add(std::span(batch).first(n * layout_.in), layout_.in, extended);
             for (std::size_t i = 0; i < n; ++i, ++index) {
                 const std::uint8_t* record = batch.data() + i * layout_.in;
                 const double x = frame_.x(util::load_le<std::int32_t>(record));
@@ -531,7 +667,7 @@ class TileJob {
         // true extent (still in file order).
         warnings_.push_back("header bounds do not cover the points; ground model rebuilt");
         GroundModelBuilder builder(data_extent_, options_.ground);
-        auto reader = laz::open_reader(input_, {options_.threads});
+        auto reader = laz::open_reader(input_, {options_.threads, laz::DecodeScope::positions});
         std::vector<std::uint8_t> batch(kReadBatchPoints * layout_.in);
         const auto format = metadata_.header.point_format;
         while (const std::size_t n = reader->read(batch)) {
@@ -546,10 +682,8 @@ class TileJob {
         ground_ = builder.build();
     }
 
-    void add_point(ChunkCloud& cloud, const std::uint8_t* record, std::uint64_t id) const {
-        cloud.add(frame_.x(util::load_le<std::int32_t>(record)),
-                  frame_.y(util::load_le<std::int32_t>(record + 4)),
-                  frame_.z(util::load_le<std::int32_t>(record + 8)), id);
+    void add_point(ChunkCloud& cloud, RawXyz p, std::uint64_t id) const {
+        cloud.add(frame_.x(p.x), frame_.y(p.y), frame_.z(p.z), id);
     }
 
     // Computes the features of the cloud's own points into columns_.
@@ -582,13 +716,18 @@ class TileJob {
 
     void run_in_core() {
         const std::uint64_t expected = plan_.points;
-        std::vector<std::uint8_t> records(expected * layout_.out);
+        std::vector<RawXyz> xyz;
+        xyz.reserve(expected);
+        std::vector<std::uint8_t> channels;
+        if (appender_) channels.reserve(expected);
         std::vector<std::uint32_t> chunk_of(expected);
+        const auto format = metadata_.header.point_format;
         read_pass([&](std::uint64_t index, const std::uint8_t* record, double x, double y) {
             if (index >= expected) {
                 throw util::InputError(metadata_.path, "more point records than announced");
             }
-            std::memcpy(records.data() + index * layout_.out, record, layout_.in);
+            xyz.push_back(raw_xyz(record));
+            if (appender_) channels.push_back(scanner_channel(record, format));
             chunk_of[index] = grid_.chunk_of(x, y);
         });
         const std::uint64_t n = points_read_;
@@ -605,36 +744,35 @@ class TileJob {
         }
         std::vector<std::uint32_t>().swap(chunk_of);
 
+        std::vector<std::uint8_t> features(n * feature_bytes_);
         ChunkCloud cloud;
         for (std::uint32_t c = 0; c < grid_.count(); ++c) {
             cloud.clear();
+            // Own points and a halo share's worth more, so the columns rarely grow.
+            cloud.reserve(static_cast<std::size_t>(static_cast<double>(start[c + 1] - start[c]) *
+                                                   (grid_.count() > 1 ? 1.3 : 1.0)));
             for (std::uint64_t k = start[c]; k < start[c + 1]; ++k) {
-                add_point(cloud, records.data() + std::uint64_t{order[k]} * layout_.out, order[k]);
+                add_point(cloud, xyz[order[k]], order[k]);
             }
             cloud.own = cloud.x.size();
-            if (grid_.count() > 1) add_in_core_halo(cloud, c, records, start, order);
+            if (grid_.count() > 1) add_in_core_halo(cloud, c, xyz, start, order);
             compute_chunk(cloud);
-            for (std::size_t i = 0; i < cloud.own; ++i) {
-                encode(i, records.data() + cloud.ids[i] * layout_.out + layout_.in);
-            }
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cloud.own, 16384),
+                              [&](const tbb::blocked_range<std::size_t>& own) {
+                                  for (std::size_t i = own.begin(); i != own.end(); ++i) {
+                                      encode(i, features.data() + cloud.ids[i] * feature_bytes_);
+                                  }
+                              });
         }
         cloud.release();
         std::vector<std::uint32_t>().swap(order);
+        std::vector<RawXyz>().swap(xyz);
 
-        const PhaseTimer timer(write_seconds_);
-        auto writer = make_writer();
-        const std::size_t batch_bytes = kReadBatchPoints * layout_.out;
-        for (std::uint64_t offset = 0; offset < n * layout_.out; offset += batch_bytes) {
-            const auto size = std::min<std::uint64_t>(batch_bytes, n * layout_.out - offset);
-            writer->write(std::span(records).subspan(offset, size));
-            progress_.advance(size / layout_.out);
-        }
-        writer->finish();
-        collect_writer_warnings(*writer);
+        InMemoryFeed feed(features, channels, feature_bytes_);
+        write_output(feed);
     }
 
-    void add_in_core_halo(ChunkCloud& cloud, std::uint32_t chunk,
-                          const std::vector<std::uint8_t>& records,
+    void add_in_core_halo(ChunkCloud& cloud, std::uint32_t chunk, const std::vector<RawXyz>& xyz,
                           const std::vector<std::uint64_t>& start,
                           const std::vector<std::uint32_t>& order) const {
         const auto col = static_cast<std::int64_t>(chunk % grid_.columns);
@@ -646,14 +784,11 @@ class TileJob {
                 const auto neighbour = static_cast<std::uint32_t>(r * grid_.columns + c);
                 if (neighbour == chunk) continue;
                 for (std::uint64_t k = start[neighbour]; k < start[neighbour + 1]; ++k) {
-                    const std::uint8_t* record =
-                        records.data() + std::uint64_t{order[k]} * layout_.out;
-                    const double x = frame_.x(util::load_le<std::int32_t>(record));
-                    const double y = frame_.y(util::load_le<std::int32_t>(record + 4));
+                    const RawXyz p = xyz[order[k]];
                     bool wanted = false;
-                    grid_.for_each_halo_chunk(x, y, halo_,
+                    grid_.for_each_halo_chunk(frame_.x(p.x), frame_.y(p.y), halo_,
                                               [&](std::uint32_t h) { wanted |= h == chunk; });
-                    if (wanted) add_point(cloud, record, order[k]);
+                    if (wanted) add_point(cloud, p, order[k]);
                 }
             }
         }
@@ -673,25 +808,27 @@ class TileJob {
             std::clamp(std::min(usable / 8.0, 64.0 * kMiB) / static_cast<double>(chunks),
                        16.0 * 1024, 4.0 * kMiB));
 
-        // Pass 1: bucket the points by chunk; remember each point's chunk in file order.
+        // Pass 1: bucket the points (own and halo) by chunk; remember each point's chunk
+        // and channel in file order.
         {
             BucketWriter buckets(scratch.path(), "bucket", chunks, buffer_bytes);
             BucketWriter sequence(scratch.path(), "sequence", 1, 1 << 20);
-            std::vector<std::uint8_t> entry(8 + layout_.in);
-            std::array<std::uint8_t, kHaloEntrySize> halo_entry{};
+            std::array<std::uint8_t, kHaloEntrySize> entry{};
+            const auto format = metadata_.header.point_format;
             read_pass([&](std::uint64_t index, const std::uint8_t* record, double x, double y) {
                 const std::uint32_t chunk = grid_.chunk_of(x, y);
-                std::array<std::uint8_t, 4> chunk_bytes{};
-                util::store_le<std::uint32_t>(chunk_bytes.data(), chunk);
-                sequence.append(0, chunk_bytes);
+                std::array<std::uint8_t, 4> sequence_entry{};
+                util::store_le<std::uint32_t>(
+                    sequence_entry.data(),
+                    chunk | std::uint32_t{scanner_channel(record, format)} << kChannelShift);
+                sequence.append(0, sequence_entry);
                 util::store_le<std::uint64_t>(entry.data(), index);
-                std::memcpy(entry.data() + 8, record, layout_.in);
+                std::memcpy(entry.data() + 8, record, 12);
                 buckets.append(chunk, entry);
                 if (chunks == 1) return;
-                util::store_le<std::uint64_t>(halo_entry.data(), index | kHaloFlag);
-                std::memcpy(halo_entry.data() + 8, record, 12);
+                util::store_le<std::uint64_t>(entry.data(), index | kHaloFlag);
                 grid_.for_each_halo_chunk(x, y, halo_,
-                                          [&](std::uint32_t h) { buckets.append(h, halo_entry); });
+                                          [&](std::uint32_t h) { buckets.append(h, entry); });
             });
             buckets.finish();
             sequence.finish();
@@ -699,40 +836,18 @@ class TileJob {
                 result.scratch_bytes += buckets.bytes_written(c);
         }
 
-        // Pass 2: each chunk on its own, its output records in file order.
+        // Pass 2: each chunk on its own, its own points' feature bytes in file order.
         for (std::size_t c = 0; c < chunks; ++c) {
             result.scratch_bytes += process_bucket(bucket_file_name(scratch.path(), "bucket", c),
                                                    bucket_file_name(scratch.path(), "out", c));
         }
 
-        // Pass 3: merge the chunks' records back into file order.
-        const PhaseTimer timer(write_seconds_);
-        auto writer = make_writer();
-        std::vector<std::unique_ptr<SequentialReader>> streams;
-        for (std::size_t c = 0; c < chunks; ++c) {
-            streams.push_back(std::make_unique<SequentialReader>(
-                bucket_file_name(scratch.path(), "out", c), buffer_bytes));
-        }
-        SequentialReader sequence(bucket_file_name(scratch.path(), "sequence", 0), 1 << 20);
-        std::vector<std::uint8_t> batch(kReadBatchPoints * layout_.out);
-        std::size_t filled = 0;
-        for (std::uint64_t i = 0; i < points_read_; ++i) {
-            const auto chunk = util::load_le<std::uint32_t>(sequence.next(4));
-            std::memcpy(batch.data() + filled * layout_.out, streams[chunk]->next(layout_.out),
-                        layout_.out);
-            if (++filled == kReadBatchPoints) {
-                writer->write(batch);
-                progress_.advance(filled);
-                filled = 0;
-            }
-        }
-        writer->write(std::span(batch).first(filled * layout_.out));
-        progress_.advance(filled);
-        writer->finish();
-        collect_writer_warnings(*writer);
+        // Pass 3: the output, the chunks' features merged back into file order.
+        MergeFeed feed(scratch.path(), chunks, buffer_bytes, feature_bytes_);
+        write_output(feed);
     }
 
-    // Computes one bucket's chunk and writes its own points' output records; returns the
+    // Computes one bucket's chunk and writes its own points' feature bytes; returns the
     // bytes written.
     std::uint64_t process_bucket(const fs::path& bucket_path, const fs::path& out_path) {
         std::vector<std::uint8_t> bytes;
@@ -743,37 +858,32 @@ class TileJob {
         }
         std::error_code ignored;
         fs::remove(bucket_path, ignored);
+        if (bytes.size() % kHaloEntrySize != 0) {
+            throw util::InputError(bucket_path.string(), "scratch bucket has a partial entry");
+        }
 
         ChunkCloud cloud;
-        std::vector<const std::uint8_t*> own_records;
-        struct HaloPoint {
-            const std::uint8_t* xyz;
-            std::uint64_t id;
-        };
-        std::vector<HaloPoint> halo;
-        for (std::size_t at = 0; at < bytes.size();) {
-            const auto id = util::load_le<std::uint64_t>(bytes.data() + at);
-            if (id & kHaloFlag) {
-                halo.push_back({bytes.data() + at + 8, id & ~kHaloFlag});
-                at += kHaloEntrySize;
-            } else {
-                own_records.push_back(bytes.data() + at + 8);
-                add_point(cloud, bytes.data() + at + 8, id);
-                at += 8 + layout_.in;
+        // Own points first (they are what the features are computed for), then the halo.
+        for (const bool halo : {false, true}) {
+            for (std::size_t at = 0; at < bytes.size(); at += kHaloEntrySize) {
+                const auto id = util::load_le<std::uint64_t>(bytes.data() + at);
+                if (((id & kHaloFlag) != 0) != halo) continue;
+                add_point(cloud, raw_xyz(bytes.data() + at + 8), id & ~kHaloFlag);
             }
+            if (!halo) cloud.own = cloud.x.size();
         }
-        cloud.own = own_records.size();
-        for (const auto& h : halo) add_point(cloud, h.xyz, h.id);
-        std::vector<HaloPoint>().swap(halo);
+        std::vector<std::uint8_t>().swap(bytes);
         compute_chunk(cloud);
+        const std::size_t own = cloud.own;
         cloud.release();
 
-        std::vector<std::uint8_t> out(own_records.size() * layout_.out);
-        for (std::size_t i = 0; i < own_records.size(); ++i) {
-            std::uint8_t* destination = out.data() + i * layout_.out;
-            std::memcpy(destination, own_records[i], layout_.in);
-            encode(i, destination + layout_.in);
-        }
+        std::vector<std::uint8_t> out(own * feature_bytes_);
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own, 16384),
+                          [&](const tbb::blocked_range<std::size_t>& points) {
+                              for (std::size_t i = points.begin(); i != points.end(); ++i) {
+                                  encode(i, out.data() + i * feature_bytes_);
+                              }
+                          });
         util::File file(out_path, util::File::Mode::write);
         file.write(out);
         file.close();
@@ -782,7 +892,79 @@ class TileJob {
 
     // ---- output -------------------------------------------------------------------------
 
-    std::unique_ptr<las::Writer> make_writer() const {
+    void write_output(FeatureFeed& feed) {
+        const PhaseTimer timer(write_seconds_);
+        if (appender_ && points_read_ == plan_.points) {
+            write_appending_layers(feed);
+        } else {
+            write_records(feed);
+        }
+    }
+
+    // Every compressed input chunk, its layers copied and the features' layers added.
+    void write_appending_layers(FeatureFeed& feed) {
+        appended_layers_ = true;
+        auto writer = make_writer(appender_->output_vlr());
+        writer->add_stats(stats_);
+        const util::File input(input_, util::File::Mode::read);
+        const laz::LayerAppender& appender = *appender_;
+        for (std::size_t c = 0; c < input_chunks_.size(); ++c) {
+            const laz::ChunkLocation& chunk = input_chunks_[c];
+            std::vector<std::uint8_t> compressed(chunk.byte_count);
+            input.pread_exact(chunk.offset, compressed, "compressed chunk");
+            std::vector<std::uint8_t> features, channels;
+            const auto points = static_cast<std::size_t>(chunk.point_count);
+            features.reserve(points * feature_bytes_);
+            channels.reserve(points);
+            feed.next(points, features, channels);
+            writer->write_encoded(
+                points,
+                [&appender, points, c, path = metadata_.path, compressed = std::move(compressed),
+                 features = std::move(features), channels = std::move(channels)] {
+                    try {
+                        return appender.append(compressed, points, features, channels);
+                    } catch (const util::InputError& e) {
+                        throw util::InputError(path, fmt::format("chunk {}: {}", c, e.problem()));
+                    }
+                });
+            progress_.advance(points);
+        }
+        writer->finish();
+        collect_writer_warnings(*writer);
+    }
+
+    // The input read again in full, each record followed by its features.
+    void write_records(FeatureFeed& feed) {
+        auto reader = laz::open_reader(input_, {options_.threads});
+        auto writer = make_writer(std::nullopt);
+        std::vector<std::uint8_t> in(kReadBatchPoints * layout_.in);
+        std::vector<std::uint8_t> out(kReadBatchPoints * layout_.out);
+        std::vector<std::uint8_t> features, channels;
+        std::uint64_t done = 0;
+        while (std::size_t n = reader->read(in)) {
+            n = static_cast<std::size_t>(std::min<std::uint64_t>(n, points_read_ - done));
+            if (n == 0) break;
+            features.clear();
+            channels.clear();
+            feed.next(n, features, channels);
+            for (std::size_t i = 0; i < n; ++i) {
+                std::uint8_t* record = out.data() + i * layout_.out;
+                std::memcpy(record, in.data() + i * layout_.in, layout_.in);
+                std::memcpy(record + layout_.in, features.data() + i * feature_bytes_,
+                            feature_bytes_);
+            }
+            writer->write(std::span(out).first(n * layout_.out));
+            done += n;
+            progress_.advance(n);
+        }
+        if (done != points_read_) {
+            throw util::InputError(metadata_.path, "changed while being enriched (fewer points)");
+        }
+        writer->finish();
+        collect_writer_warnings(*writer);
+    }
+
+    std::unique_ptr<las::Writer> make_writer(std::optional<laz::LaszipVlr> laszip_vlr) const {
         const auto& in = metadata_.header;
         const std::uint8_t minor = std::max<std::uint8_t>(in.version_minor, 2);
         las::WriterConfig config;
@@ -800,9 +982,14 @@ class TileJob {
         }
         config.bytes_after_vlrs = metadata_.bytes_after_vlrs;
         config.evlrs = metadata_.evlrs;
+        // The output is a plain LAS/LAZ file: a COPC input's octree description (info VLR,
+        // hierarchy EVLR) would point at the wrong bytes.
+        std::erase_if(config.vlrs, is_copc_vlr);
+        std::erase_if(config.evlrs, is_copc_vlr);
         laz::WriteOptions write_options;
         write_options.compress = options_.compress;
         write_options.threads = options_.threads;
+        write_options.laszip_vlr = std::move(laszip_vlr);
         return laz::create_writer(output_, std::move(config), write_options);
     }
 
@@ -837,6 +1024,7 @@ class TileJob {
     const las::FileMetadata& metadata_;
     OutputLayout output_layout_;
     Layout layout_;
+    std::size_t feature_bytes_;
     Frame frame_;
     FullPlan full_plan_;
     const TilePlan& plan_ = full_plan_.plan;
@@ -856,6 +1044,10 @@ class TileJob {
     std::vector<std::span<float>> spans_;
     std::vector<std::uint32_t> query_;
     std::vector<std::string> warnings_;
+    las::PointStats stats_;  // of the input records, for a header written without them
+    std::optional<laz::LayerAppender> appender_;
+    std::vector<laz::ChunkLocation> input_chunks_;
+    bool appended_layers_ = false;
     double read_seconds_ = 0, compute_seconds_ = 0, write_seconds_ = 0;
 };
 

@@ -37,6 +37,10 @@ struct EnrichOptions {
     std::filesystem::path temp_dir;
     unsigned threads = 0;          // 0 = all cores
     std::optional<bool> compress;  // default: by output extension (.laz)
+    // A layered LAZ input (point formats 6-10) written as LAZ keeps its compressed point
+    // layers; only the features are encoded. false: encode every record again (same
+    // bytes, slower; for comparisons).
+    bool reuse_compressed_layers = true;
     // Called from the calling thread with (units done, units total).
     std::function<void(std::uint64_t, std::uint64_t)> on_progress;
 };
@@ -76,6 +80,7 @@ struct EnrichResult {
     double seconds = 0;
     std::uint64_t peak_rss_bytes = 0;  // of the whole process
     std::uint64_t scratch_bytes = 0;   // written to the scratch folder
+    bool reused_compressed_layers = false;
     TilePlan plan;
     std::vector<FeatureSummary> summary;
     std::vector<std::string> warnings;  // input quirks, one line each

@@ -1,5 +1,8 @@
 #include "features/grid_index.hpp"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -71,19 +74,29 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
     // Within a cell, points go by height: a query then only reads the slab of each cell
     // within reach in z. Trees and walls stack many points on one xy cell, and without
     // this every one of them was a candidate for every query nearby.
-    for (std::size_t c = 0; c < cell_count; ++c) {
-        std::sort(cloud_index.begin() + cell_start_[c], cloud_index.begin() + cell_start_[c + 1],
-                  [&](std::uint32_t a, std::uint32_t b) {
-                      return cloud.z[a] < cloud.z[b] || (cloud.z[a] == cloud.z[b] && a < b);
-                  });
-    }
+    // Cells are independent: sorted and packed in parallel (this runs once per chunk and
+    // was a serial stretch between the parallel queries).
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cell_count, 4096),
+                      [&](const tbb::blocked_range<std::size_t>& cells) {
+                          for (std::size_t c = cells.begin(); c != cells.end(); ++c) {
+                              std::sort(cloud_index.begin() + cell_start_[c],
+                                        cloud_index.begin() + cell_start_[c + 1],
+                                        [&](std::uint32_t a, std::uint32_t b) {
+                                            return cloud.z[a] < cloud.z[b] ||
+                                                   (cloud.z[a] == cloud.z[b] && a < b);
+                                        });
+                          }
+                      });
     points_.resize(n);
     position_.resize(n);
-    for (std::size_t slot = 0; slot < n; ++slot) {
-        const std::uint32_t i = cloud_index[slot];
-        points_[slot] = {cloud.x[i], cloud.y[i], cloud.z[i], cloud.id(i)};
-        position_[i] = static_cast<std::uint32_t>(slot);
-    }
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 65536),
+                      [&](const tbb::blocked_range<std::size_t>& slots) {
+                          for (std::size_t slot = slots.begin(); slot != slots.end(); ++slot) {
+                              const std::uint32_t i = cloud_index[slot];
+                              points_[slot] = {cloud.x[i], cloud.y[i], cloud.z[i], cloud.id(i)};
+                              position_[i] = static_cast<std::uint32_t>(slot);
+                          }
+                      });
 }
 
 std::ptrdiff_t GridIndex::column_of(double x) const {
@@ -146,23 +159,25 @@ std::pair<std::uint32_t, std::uint32_t> GridIndex::z_slab(std::size_t cell, doub
 // once k are in hand and another ring would still be needed, the k-th smallest squared
 // distance becomes the bound (never dropping a point that could still be among the k
 // nearest, ties included).
-void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
-                        std::vector<Neighbour>& scratch) const {
+double GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
+                          NeighbourBuffer& scratch) const {
     scratch.clear();
+    double settled_kth = -1;  // see the declaration
     double reach = std::sqrt(widened(bound));
     // Each point of the slab is written unconditionally and kept by advancing the count:
     // about half of them pass, and a branch on that would be mispredicted half the time.
     auto scan = [&](std::size_t cell) {
         const auto [first, last] = z_slab(cell, query.z, reach);
-        std::size_t kept = scratch.size();
-        scratch.resize(kept + (last - first));
-        Neighbour* const out = scratch.data();
+        const std::size_t before = scratch.size();
+        Neighbour* const out = scratch.extend(last - first);
+        std::size_t kept = 0;
         for (std::uint32_t i = first; i < last; ++i) {
             const double d2 = squared_distance(query, points_[i]);
             out[kept] = {d2, i};
             kept += d2 <= bound;
         }
-        scratch.resize(kept);
+        scratch.shrink(before + kept);
+        if (kept > 0) settled_kth = -1;
     };
     auto scan_cell = [&](std::ptrdiff_t col, std::ptrdiff_t row) {
         if (squared_distance_to_cell(query, col, row) > widened(bound)) return;
@@ -214,22 +229,40 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
                              });
             bound = kth->squared_distance;
             reach = std::sqrt(widened(bound));
-            std::erase_if(scratch, [&](const Neighbour& n) { return n.squared_distance > bound; });
+            // Beyond the k-th, only candidates tied with it stay.
+            Neighbour* kept_end = scratch.begin() + static_cast<std::ptrdiff_t>(k);
+            for (Neighbour* n = kept_end; n != scratch.end(); ++n) {
+                if (n->squared_distance == bound) *kept_end++ = *n;
+            }
+            scratch.shrink(static_cast<std::size_t>(kept_end - scratch.begin()));
+            settled_kth = bound;
             if (!ring_reachable(r + 1)) break;
         }
     }
+    return settled_kth;
 }
 
 // Keeps the k first candidates under the total order, in no particular order: those
 // nearer than the k-th squared distance, then as many of the points tied at that distance
 // as are needed, chosen by coordinates and id. Only the (rare) ties are sorted.
-void GridIndex::select_nearest(std::size_t k, std::vector<Neighbour>& scratch) const {
-    const auto kth = scratch.begin() + static_cast<std::ptrdiff_t>(k - 1);
-    std::nth_element(scratch.begin(), kth, scratch.end(),
-                     [](const Neighbour& a, const Neighbour& b) {
-                         return a.squared_distance < b.squared_distance;
-                     });
-    const double bound = kth->squared_distance;
+void GridIndex::select_nearest(std::size_t k, NeighbourBuffer& scratch, double kth_known) const {
+    double bound = kth_known;
+    if (bound < 0) {
+        const auto kth = scratch.begin() + static_cast<std::ptrdiff_t>(k - 1);
+        std::nth_element(scratch.begin(), kth, scratch.end(),
+                         [](const Neighbour& a, const Neighbour& b) {
+                             return a.squared_distance < b.squared_distance;
+                         });
+        bound = kth->squared_distance;
+    }
+    // Usually nothing beyond the k-th ties with it: then the first k are the answer (after
+    // the nth_element above, or, with kth_known, all candidates are within the bound).
+    if (kth_known < 0 &&
+        std::none_of(scratch.begin() + static_cast<std::ptrdiff_t>(k), scratch.end(),
+                     [&](const Neighbour& n) { return n.squared_distance == bound; })) {
+        scratch.shrink(k);
+        return;
+    }
     const auto nearer = std::partition(scratch.begin(), scratch.end(), [&](const Neighbour& n) {
         return n.squared_distance < bound;
     });
@@ -246,11 +279,11 @@ void GridIndex::select_nearest(std::size_t k, std::vector<Neighbour>& scratch) c
             return p.id < q.id;
         });
     }
-    scratch.resize(k);
+    scratch.shrink(k);
 }
 
 std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double squared_limit,
-                                              std::size_t k, std::vector<Neighbour>& scratch,
+                                              std::size_t k, NeighbourBuffer& scratch,
                                               double& hint) const {
     scratch.clear();
     if (k == 0 || points_.empty()) return {};
@@ -258,15 +291,15 @@ std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double s
     // holds k, the k nearest are among them; otherwise search again up to the limit.
     const double hinted_bound = 1.5 * hint;
     const bool use_hint = hinted_bound > 0 && hinted_bound < squared_limit;
-    collect(query, use_hint ? hinted_bound : squared_limit, k, scratch);
-    if (use_hint && scratch.size() < k) collect(query, squared_limit, k, scratch);
+    double kth = collect(query, use_hint ? hinted_bound : squared_limit, k, scratch);
+    if (use_hint && scratch.size() < k) kth = collect(query, squared_limit, k, scratch);
 
-    if (scratch.size() > k) select_nearest(k, scratch);
+    if (scratch.size() > k) select_nearest(k, scratch, kth);
     hint = 0.0;
     if (scratch.size() == k) {
         for (const auto& n : scratch) hint = std::max(hint, n.squared_distance);
     }
-    return scratch;
+    return scratch.view();
 }
 
 std::size_t GridIndex::count_within(const PackedPoint& query, double squared_limit) const {

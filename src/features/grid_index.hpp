@@ -5,8 +5,10 @@
 // queries about twice as fast as nanoflann's k-d tree. Queries are exact: ties are broken by a
 // total order (squared distance, x, y, z, point id), so results do not depend on the grid layout or
 // on the points' input order.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
@@ -25,6 +27,38 @@ struct Neighbour {
     std::uint32_t index;  // into GridIndex::points()
 };
 
+// The candidate list a query works in, reused from query to query. It grows without
+// initialising its elements (every candidate is written before it is read): zero-filling
+// them as std::vector::resize does was a tenth of the neighbour search.
+class NeighbourBuffer {
+  public:
+    Neighbour* begin() { return data_.get(); }
+    Neighbour* end() { return data_.get() + size_; }
+    std::size_t size() const { return size_; }
+    void clear() { size_ = 0; }
+    void shrink(std::size_t size) { size_ = size; }
+    // Room for `more` candidates after the current ones; returns where they go. The size
+    // is then set with shrink() to what was kept.
+    Neighbour* extend(std::size_t more) {
+        if (size_ + more > capacity_) grow(size_ + more);
+        Neighbour* at = data_.get() + size_;
+        size_ += more;
+        return at;
+    }
+    std::span<const Neighbour> view() const { return {data_.get(), size_}; }
+
+  private:
+    void grow(std::size_t wanted) {
+        const std::size_t capacity = std::max<std::size_t>(wanted, 2 * capacity_ + 64);
+        auto bigger = std::make_unique_for_overwrite<Neighbour[]>(capacity);
+        if (size_ > 0) std::copy(data_.get(), data_.get() + size_, bigger.get());
+        data_ = std::move(bigger);
+        capacity_ = capacity;
+    }
+    std::unique_ptr<Neighbour[]> data_;
+    std::size_t size_ = 0, capacity_ = 0;
+};
+
 class GridIndex {
   public:
     // `points_per_cell` sets the cell size from the mean xy density.
@@ -41,8 +75,7 @@ class GridIndex {
     // similar ones, and starting from it avoids sorting many candidates. It never changes the
     // result, only the speed.
     std::span<const Neighbour> nearest(const PackedPoint& query, double squared_limit,
-                                       std::size_t k, std::vector<Neighbour>& scratch,
-                                       double& hint) const;
+                                       std::size_t k, NeighbourBuffer& scratch, double& hint) const;
 
     // Number of points at squared distance <= squared_limit from `query`.
     std::size_t count_within(const PackedPoint& query, double squared_limit) const;
@@ -51,10 +84,13 @@ class GridIndex {
     struct CellRange {
         std::ptrdiff_t col_low, col_high, row_low, row_high;
     };
-    void collect(const PackedPoint& query, double bound, std::size_t k,
-                 std::vector<Neighbour>& scratch) const;
+    // Returns the k-th smallest squared distance when the candidates are exactly those
+    // within it (a tightening was the last change), else -1.
+    double collect(const PackedPoint& query, double bound, std::size_t k,
+                   NeighbourBuffer& scratch) const;
     std::pair<std::uint32_t, std::uint32_t> z_slab(std::size_t cell, double z, double reach) const;
-    void select_nearest(std::size_t k, std::vector<Neighbour>& scratch) const;
+    // kth_known: collect()'s result (-1: find the k-th distance first).
+    void select_nearest(std::size_t k, NeighbourBuffer& scratch, double kth_known) const;
     std::ptrdiff_t column_of(double x) const;
     std::ptrdiff_t row_of(double y) const;
     double squared_distance_to_cell(const PackedPoint& q, std::ptrdiff_t col,

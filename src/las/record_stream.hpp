@@ -4,8 +4,11 @@
 // (record_length bytes each, exactly as in an uncompressed LAS file).
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <span>
+#include <stdexcept>
+#include <vector>
 
 #include "las/vlr.hpp"
 
@@ -33,6 +36,15 @@ class RecordWriter {
     virtual void write(std::span<const std::uint8_t> records) = 0;
     // Ends the current chunk here (LAZ variable chunks; no-op for LAS).
     virtual void end_chunk() {}
+    // Appends one chunk of `points` records whose encoded bytes `encode` produces (it may
+    // run on another thread): for callers that reuse compressed data instead of encoding
+    // records again. Only chunked encodings support it.
+    virtual void write_encoded(std::uint64_t points,
+                               std::function<std::vector<std::uint8_t>()> encode) {
+        (void)points;
+        (void)encode;
+        throw std::logic_error("this output encoding cannot take pre-encoded chunks");
+    }
     // Flushes everything; the file position afterwards is the end of the point data.
     virtual void finish() = 0;
 };

@@ -211,8 +211,22 @@ void Writer::end_chunk() {
     records_->end_chunk();
 }
 
+void Writer::write_encoded(std::uint64_t points,
+                           std::function<std::vector<std::uint8_t>()> encode) {
+    records_->write_encoded(points, std::move(encode));
+    encoded_points_ += points;
+}
+
+void Writer::add_stats(const PointStats& stats) {
+    stats_.merge(stats);
+    encoded_stats_ += stats.count;
+}
+
 void Writer::finish() {
     if (finished_) return;
+    if (encoded_points_ != encoded_stats_) {
+        throw std::logic_error("Writer::finish: statistics do not cover the pre-encoded points");
+    }
     records_->finish();
     auto& file = output_.file();
     header_.evlr_count = 0;

@@ -56,6 +56,10 @@ class Writer {
     const Header& header() const { return header_; }
     void write(std::span<const std::uint8_t> records);
     void end_chunk();
+    // Pre-encoded chunks (see RecordWriter::write_encoded). The header statistics of
+    // their points come from add_stats(), which must cover every such point by finish().
+    void write_encoded(std::uint64_t points, std::function<std::vector<std::uint8_t>()> encode);
+    void add_stats(const PointStats& stats);
     // Completes the file and renames it to its final path. Without finish() nothing
     // appears under the final path.
     void finish();
@@ -70,6 +74,8 @@ class Writer {
     util::AtomicOutputFile output_;
     std::unique_ptr<RecordWriter> records_;
     PointStats stats_;
+    std::uint64_t encoded_points_ = 0;  // written by write_encoded()
+    std::uint64_t encoded_stats_ = 0;   // covered by add_stats()
     bool finished_ = false;
 };
 

@@ -1,5 +1,6 @@
 #include "laz/arithmetic.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -102,44 +103,53 @@ void ArithmeticDecoder::throw_corrupt() {
 
 void ArithmeticEncoder::reset() {
     out_.clear();
+    written_ = 0;
+    grow_at_ = 0;
     base_ = 0;
     length_ = kMaxLength;
 }
 
 std::vector<std::uint8_t> ArithmeticEncoder::take_bytes() {
+    trim();
     std::vector<std::uint8_t> taken = std::move(out_);
-    reset();
+    reset();  // clear() also gives the moved-from vector a known state
     return taken;
 }
 
-void ArithmeticEncoder::propagate_carry() {
-    // The carry ripples back through bytes already emitted; 0xFF bytes wrap to 0.
-    for (auto it = out_.rbegin(); it != out_.rend(); ++it) {
-        if (*it != 0xFFu) {
-            ++*it;
-            return;
-        }
-        *it = 0;
+void ArithmeticEncoder::grow() {
+    // Doubling keeps the cost per byte constant; the floor avoids many tiny steps at the
+    // start of every layer (clear() kept the capacity, so this rarely allocates).
+    constexpr std::size_t kMinimumSize = 4096;
+    out_.resize(std::max(kMinimumSize, 2 * out_.size()));
+    grow_at_ = out_.size() - kRenormalizeRoom + 1;
+}
+
+void ArithmeticEncoder::propagate_carry(std::size_t end) {
+    // The carry ripples back through out_[0, end); 0xFF bytes wrap to 0.
+    for (std::size_t i = end; i-- > 0;) {
+        if (++out_[i] != 0) return;
     }
 }
 
 void ArithmeticEncoder::done() {
-    const std::uint32_t old_base = base_;
+    std::uint64_t base = base_;
+    std::uint32_t length = length_;
     bool another_byte = true;
-    if (length_ > 2 * kMinLength) {
-        base_ += kMinLength;
-        length_ = kMinLength >> 1;
+    if (length > 2 * kMinLength) {
+        base += kMinLength;
+        length = kMinLength >> 1;
     } else {
-        base_ += kMinLength >> 1;
-        length_ = kMinLength >> 9;
+        base += kMinLength >> 1;
+        length = kMinLength >> 9;
         another_byte = false;
     }
-    if (old_base > base_) propagate_carry();
-    renormalize();
+    renormalize(base, length);
     // Padding that matches the decoder's look-ahead, as LASzip writes it.
-    out_.push_back(0);
-    out_.push_back(0);
-    if (another_byte) out_.push_back(0);
+    const std::size_t padding = another_byte ? 3 : 2;
+    if (written_ + padding > out_.size()) grow();
+    std::memset(out_.data() + written_, 0, padding);
+    written_ += padding;
+    trim();
 }
 
 }  // namespace lidarmill::laz

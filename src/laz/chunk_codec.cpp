@@ -124,11 +124,11 @@ void check_vlr(const LaszipVlr& vlr, std::uint8_t point_format, std::uint16_t re
 }  // namespace
 
 std::unique_ptr<ChunkDecoder> make_chunk_decoder(const LaszipVlr& vlr, std::uint8_t point_format,
-                                                 std::uint16_t record_length) {
+                                                 std::uint16_t record_length, DecodeScope scope) {
     check_vlr(vlr, point_format, record_length);
     if (vlr.compressor == Compressor::layered_chunked) {
 #if LIDARMILL_HAVE_LAYERED
-        return make_layered_chunk_decoder(vlr, record_length);
+        return make_layered_chunk_decoder(vlr, record_length, scope);
 #else
         throw util::InputError("", "compressor 3 not available yet");
 #endif

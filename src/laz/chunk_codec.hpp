@@ -31,10 +31,17 @@ class ChunkEncoder {
                                              std::size_t point_count) = 0;
 };
 
+// What a decoder must restore. `positions`: coordinates, return number and count, scanner
+// channel and classification; the other fields may hold any value. Layered chunks
+// (compressor 3) then skip the other layers, which roughly halves the decoding work;
+// pointwise chunks interleave all fields and are decoded whole.
+enum class DecodeScope { all, positions };
+
 // Compressor 1 and 2 (point formats 0-5) are handled here; compressor 3 is delegated to
 // the layered codec. Throw util::InputError("", ...) for what cannot be handled.
 std::unique_ptr<ChunkDecoder> make_chunk_decoder(const LaszipVlr& vlr, std::uint8_t point_format,
-                                                 std::uint16_t record_length);
+                                                 std::uint16_t record_length,
+                                                 DecodeScope scope = DecodeScope::all);
 std::unique_ptr<ChunkEncoder> make_chunk_encoder(const LaszipVlr& vlr, std::uint8_t point_format,
                                                  std::uint16_t record_length);
 

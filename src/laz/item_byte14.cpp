@@ -94,14 +94,20 @@ void Byte14Encoder::encode(const std::uint8_t* item, std::uint32_t context_index
             last = next.last.data();
         }
     }
-    Byte14Context& c = *contexts_[current_];
-    for (std::size_t i = 0; i < count_; ++i) {
-        enc_[i].encode_symbol(c.models[i], static_cast<std::uint8_t>(item[i] - last[i]));
-        if (item[i] != last[i]) {
-            changed_[i] = 1;
-            last[i] = item[i];
-        }
-    }
+    // Three passes over the bytes rather than one: with the bookkeeping stores out of the
+    // coding loop, the 48 or so independent coders overlap far better (with the
+    // branch-free coder, 2x on float features; bench BM_Byte14Encode). Plain pointers in
+    // locals, because every byte the coders store could alias the vectors' bookkeeping,
+    // which the compiler would otherwise reload per byte.
+    ArithmeticModel* models = contexts_[current_]->models.data();
+    ArithmeticEncoder* enc = enc_.data();
+    const std::size_t count = count_;
+    for (std::size_t i = 0; i < count; ++i)
+        enc[i].encode_symbol(models[i], static_cast<std::uint8_t>(item[i] - last[i]));
+    std::uint8_t* changed = changed_.data();
+    for (std::size_t i = 0; i < count; ++i)
+        changed[i] |= static_cast<std::uint8_t>(item[i] != last[i]);
+    std::memcpy(last, item, count);
 }
 
 void Byte14Encoder::done() {

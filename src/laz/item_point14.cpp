@@ -210,12 +210,15 @@ Point14Context& Point14Decoder::context(std::uint32_t channel) {
     return *slot;
 }
 
-std::uint32_t Point14Decoder::init(LayerBytes layers, const std::uint8_t* first) {
+std::uint32_t Point14Decoder::init(LayerBytes layers, const std::uint8_t* first,
+                                   bool positions_only) {
     // The XY layer always has bytes; an empty other layer means its field is constant
-    // in the chunk.
+    // in the chunk. No layer feeds the predictions of XY, Z or the classification but its
+    // own, which is what makes skipping the others safe.
     if (layers[kReturnsXy].empty()) throw util::InputError("", "empty POINT14 XY layer");
     for (std::size_t i = 0; i < kPoint14Layers; ++i) {
-        has_layer_[i] = !layers[i].empty();
+        const bool wanted = !positions_only || i == kReturnsXy || i == kZ || i == kClassification;
+        has_layer_[i] = wanted && !layers[i].empty();
         if (has_layer_[i]) dec_[i].init(layers[i]);
     }
     for (auto& c : contexts_)

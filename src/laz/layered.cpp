@@ -129,8 +129,11 @@ ItemPlan plan_items(const LaszipVlr& vlr, std::uint16_t record_length) {
 
 class LayeredChunkDecoder final : public ChunkDecoder {
   public:
-    explicit LayeredChunkDecoder(ItemPlan plan)
-        : plan_(std::move(plan)), point_(plan_.point_revision), layers_(plan_.layer_count) {
+    LayeredChunkDecoder(ItemPlan plan, DecodeScope scope)
+        : plan_(std::move(plan)),
+          positions_only_(scope == DecodeScope::positions),
+          point_(plan_.point_revision),
+          layers_(plan_.layer_count) {
         if (plan_.has_color) color_.emplace(plan_.nir, plan_.color_revision);
         if (plan_.has_wavepacket) wavepacket_.emplace(plan_.wavepacket_revision);
         if (plan_.has_bytes) bytes_.emplace(plan_.extra_bytes, plan_.byte_revision);
@@ -158,6 +161,18 @@ class LayeredChunkDecoder final : public ChunkDecoder {
         std::size_t point = 1;
         try {
             init_items(out.data());
+            if (positions_only_) {
+                // The other items are not decoded: they keep the first record's bytes.
+                const std::size_t tail = record_length - layered::Point14Decoder::kSize;
+                for (; point < point_count; ++point) {
+                    std::uint8_t* record = out.data() + point * record_length;
+                    point_.decode(record);
+                    if (tail > 0)
+                        std::memcpy(record + layered::Point14Decoder::kSize,
+                                    out.data() + layered::Point14Decoder::kSize, tail);
+                }
+                return;
+            }
             for (; point < point_count; ++point) decode_record(out.data() + point * record_length);
         } catch (const util::InputError& e) {
             throw_chunk("point " + std::to_string(point) + " of " + std::to_string(point_count) +
@@ -192,7 +207,9 @@ class LayeredChunkDecoder final : public ChunkDecoder {
     }
 
     void init_items(const std::uint8_t* first) {
-        const std::uint32_t context = point_.init(layers_of(plan_.slots[0]), first);
+        const std::uint32_t context =
+            point_.init(layers_of(plan_.slots[0]), first, positions_only_);
+        if (positions_only_) return;
         for (std::size_t i = 1; i < plan_.slots.size(); ++i) {
             const ItemSlot& slot = plan_.slots[i];
             switch (slot.kind) {
@@ -232,6 +249,7 @@ class LayeredChunkDecoder final : public ChunkDecoder {
     }
 
     ItemPlan plan_;
+    bool positions_only_;
     layered::Point14Decoder point_;
     std::optional<layered::ColorDecoder> color_;
     std::optional<layered::WavePacket14Decoder> wavepacket_;
@@ -364,8 +382,9 @@ class LayeredChunkEncoder final : public ChunkEncoder {
 }  // namespace
 
 std::unique_ptr<ChunkDecoder> make_layered_chunk_decoder(const LaszipVlr& vlr,
-                                                         std::uint16_t record_length) {
-    return std::make_unique<LayeredChunkDecoder>(plan_items(vlr, record_length));
+                                                         std::uint16_t record_length,
+                                                         DecodeScope scope) {
+    return std::make_unique<LayeredChunkDecoder>(plan_items(vlr, record_length), scope);
 }
 
 std::unique_ptr<ChunkEncoder> make_layered_chunk_encoder(const LaszipVlr& vlr,

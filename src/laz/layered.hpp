@@ -16,7 +16,8 @@ namespace lidarmill::laz {
 // Both throw util::InputError("", ...) when the item list does not describe a layered
 // record of `record_length` bytes (POINT14 first, known items, sizes adding up).
 std::unique_ptr<ChunkDecoder> make_layered_chunk_decoder(const LaszipVlr& vlr,
-                                                         std::uint16_t record_length);
+                                                         std::uint16_t record_length,
+                                                         DecodeScope scope = DecodeScope::all);
 std::unique_ptr<ChunkEncoder> make_layered_chunk_encoder(const LaszipVlr& vlr,
                                                          std::uint16_t record_length);
 

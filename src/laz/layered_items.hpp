@@ -133,8 +133,11 @@ class Point14Decoder {
     static constexpr std::size_t kLayerCount = kPoint14Layers;
 
     explicit Point14Decoder(Revision revision = Revision::v3) : revision_(revision) {}
-    // Starts a chunk whose first (raw) record is `first`; returns its channel.
-    std::uint32_t init(LayerBytes layers, const std::uint8_t* first);
+    // Starts a chunk whose first (raw) record is `first`; returns its channel. With
+    // `positions_only`, only the XY, Z and classification layers are decoded (what
+    // LASzip calls selective decompression): the other fields keep the first record's
+    // values.
+    std::uint32_t init(LayerBytes layers, const std::uint8_t* first, bool positions_only = false);
     // Decodes the next record; returns the context for the other items (see Revision).
     std::uint32_t decode(std::uint8_t* record);
 

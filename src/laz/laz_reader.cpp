@@ -142,11 +142,13 @@ struct Slot {
 
 class LazRecordReader final : public las::RecordReader {
   public:
-    LazRecordReader(std::shared_ptr<util::File> file, const LazPointData& data, unsigned threads)
-        : file_(std::move(file)), data_(data), remaining_(data.point_count) {
+    LazRecordReader(std::shared_ptr<util::File> file, const LazPointData& data, unsigned threads,
+                    DecodeScope scope)
+        : file_(std::move(file)), data_(data), scope_(scope), remaining_(data.point_count) {
         try {
             data_.vlr.check(data_.point_format, data_.record_length, "");
-            probe_decoder_ = make_chunk_decoder(data_.vlr, data_.point_format, data_.record_length);
+            probe_decoder_ =
+                make_chunk_decoder(data_.vlr, data_.point_format, data_.record_length, scope_);
         } catch (const util::InputError& e) {
             throw util::InputError(file_->path(), e.problem());
         }
@@ -258,8 +260,8 @@ class LazRecordReader final : public las::RecordReader {
             auto& decoder = decoders_.local();
             if (!decoder) {
                 try {
-                    decoder =
-                        make_chunk_decoder(data_.vlr, data_.point_format, data_.record_length);
+                    decoder = make_chunk_decoder(data_.vlr, data_.point_format, data_.record_length,
+                                                 scope_);
                 } catch (...) {
                     slot->error = std::current_exception();
                     return;
@@ -325,6 +327,7 @@ class LazRecordReader final : public las::RecordReader {
 
     std::shared_ptr<util::File> file_;
     LazPointData data_;
+    DecodeScope scope_;
     std::uint64_t remaining_;
     std::unique_ptr<ChunkDecoder> probe_decoder_;  // used by the calling thread
     std::vector<std::uint8_t> compressed_;
@@ -355,8 +358,8 @@ class LazRecordReader final : public las::RecordReader {
 
 std::unique_ptr<las::RecordReader> make_laz_record_reader(std::shared_ptr<util::File> file,
                                                           const LazPointData& data,
-                                                          unsigned threads) {
-    return std::make_unique<LazRecordReader>(std::move(file), data, threads);
+                                                          unsigned threads, DecodeScope scope) {
+    return std::make_unique<LazRecordReader>(std::move(file), data, threads, scope);
 }
 
 }  // namespace lidarmill::laz

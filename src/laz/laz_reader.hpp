@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "las/record_stream.hpp"
+#include "laz/chunk_codec.hpp"
 #include "laz/laszip_vlr.hpp"
 #include "util/file.hpp"
 
@@ -26,7 +27,8 @@ struct LazPointData {                 // what the LAS container tells the LAZ la
 // fixed-size chunks is worked around by walking the chunks in order (with a warning).
 std::unique_ptr<las::RecordReader> make_laz_record_reader(std::shared_ptr<util::File> file,
                                                           const LazPointData& data,
-                                                          unsigned threads);
+                                                          unsigned threads,
+                                                          DecodeScope scope = DecodeScope::all);
 
 // One compressed chunk as located by the chunk table.
 struct ChunkLocation {

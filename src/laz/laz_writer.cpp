@@ -47,17 +47,19 @@ namespace {
 struct ChunkJob {
     std::vector<std::uint8_t> records;
     std::vector<std::uint8_t> encoded;
+    std::uint64_t points = 0;
+    std::function<std::vector<std::uint8_t>()> encode;  // a pre-encoded chunk's producer
 };
 
 class LazRecordWriter final : public las::RecordWriter {
   public:
     LazRecordWriter(util::File& out, std::uint8_t point_format, std::uint16_t record_length,
-                    std::uint32_t chunk_size, unsigned threads)
+                    LaszipVlr vlr, unsigned threads)
         : out_(out),
           point_format_(point_format),
           record_length_(record_length),
-          vlr_(LaszipVlr::for_point_format(point_format, record_length, chunk_size)) {
-        if (chunk_size == 0) throw util::UsageError("LAZ chunk size must be at least 1");
+          vlr_(std::move(vlr)) {
+        if (vlr_.chunk_size == 0) throw util::UsageError("LAZ chunk size must be at least 1");
         const unsigned resolved =
             threads == 0 ? static_cast<unsigned>(tbb::info::default_concurrency()) : threads;
         // Enough chunks in flight that the encoders never wait for the caller's next
@@ -91,6 +93,30 @@ class LazRecordWriter final : public las::RecordWriter {
 
     void end_chunk() override {
         if (vlr_.variable_chunks() && pending_points() > 0) close_chunk();
+    }
+
+    void write_encoded(std::uint64_t points,
+                       std::function<std::vector<std::uint8_t>()> encode) override {
+        start();
+        if (pending_points() > 0) {
+            throw std::logic_error("write_encoded: records of an unfinished chunk are pending");
+        }
+        if (!vlr_.variable_chunks() && fixed_chunk_ended_early_) {
+            throw std::logic_error("write_encoded: only the last fixed-size chunk may be short");
+        }
+        if (points == 0) return;
+        if (!vlr_.variable_chunks()) fixed_chunk_ended_early_ = points != vlr_.chunk_size;
+        auto job = spare_.empty() ? std::make_shared<ChunkJob>() : std::move(spare_.back());
+        if (!spare_.empty()) spare_.pop_back();
+        job->records.clear();
+        job->points = points;
+        job->encode = std::move(encode);
+        in_flight_.push_back(job);
+        window_->push([job] {
+            job->encoded = job->encode();
+            job->encode = nullptr;  // frees what the producer held
+        });
+        while (window_->size() >= window_limit_ || window_->front_done()) write_front();
     }
 
     void finish() override {
@@ -141,6 +167,7 @@ class LazRecordWriter final : public las::RecordWriter {
     // the window is full.
     void close_chunk() {
         std::shared_ptr<ChunkJob> job = std::move(pending_);
+        job->points = job->records.size() / record_length_;
         in_flight_.push_back(job);
         window_->push([this, job] {
             auto& encoder = encoders_.local();
@@ -156,7 +183,7 @@ class LazRecordWriter final : public las::RecordWriter {
         in_flight_.pop_front();
         out_.write(job->encoded);
         chunk_bytes_.push_back(job->encoded.size());
-        chunk_points_.push_back(job->records.size() / record_length_);
+        chunk_points_.push_back(job->points);
         job->encoded = {};
         spare_.push_back(std::move(job));
     }
@@ -171,6 +198,7 @@ class LazRecordWriter final : public las::RecordWriter {
     std::deque<std::shared_ptr<ChunkJob>> in_flight_;  // the window's chunks, oldest first
     std::vector<std::shared_ptr<ChunkJob>> spare_;
     std::size_t window_limit_ = 1;
+    bool fixed_chunk_ended_early_ = false;
     tbb::enumerable_thread_specific<std::unique_ptr<ChunkEncoder>> encoders_;
     std::vector<std::uint64_t> chunk_bytes_;
     std::vector<std::uint64_t> chunk_points_;
@@ -185,7 +213,16 @@ std::unique_ptr<las::RecordWriter> make_laz_record_writer(util::File& out,
                                                           std::uint16_t record_length,
                                                           std::uint32_t chunk_size,
                                                           unsigned threads) {
-    return std::make_unique<LazRecordWriter>(out, point_format, record_length, chunk_size, threads);
+    return std::make_unique<LazRecordWriter>(
+        out, point_format, record_length,
+        LaszipVlr::for_point_format(point_format, record_length, chunk_size), threads);
+}
+
+std::unique_ptr<las::RecordWriter> make_laz_record_writer(util::File& out,
+                                                          std::uint8_t point_format,
+                                                          std::uint16_t record_length,
+                                                          const LaszipVlr& vlr, unsigned threads) {
+    return std::make_unique<LazRecordWriter>(out, point_format, record_length, vlr, threads);
 }
 
 }  // namespace lidarmill::laz

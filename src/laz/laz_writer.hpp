@@ -21,6 +21,12 @@ std::unique_ptr<las::RecordWriter> make_laz_record_writer(util::File& out,
                                                           std::uint32_t chunk_size,
                                                           unsigned threads);
 
+// Same, encoding with the items and chunk size of `vlr` (checked against the format).
+std::unique_ptr<las::RecordWriter> make_laz_record_writer(util::File& out,
+                                                          std::uint8_t point_format,
+                                                          std::uint16_t record_length,
+                                                          const LaszipVlr& vlr, unsigned threads);
+
 // The LASzip chunk table bytes (version, count, compressed entries) for these chunks;
 // point counts are stored only for variable chunks.
 std::vector<std::uint8_t> encode_chunk_table(std::span<const std::uint64_t> chunk_bytes,

@@ -24,14 +24,16 @@ std::optional<LaszipVlr> find_laszip_vlr(const las::FileMetadata& metadata) {
 
 std::unique_ptr<las::Reader> open_reader(const std::filesystem::path& path, ReadOptions options) {
     const unsigned threads = resolve_threads(options.threads);
-    auto decompressor = [threads](std::shared_ptr<util::File> file, const las::FileMetadata& m) {
+    const DecodeScope scope = options.scope;
+    auto decompressor = [threads, scope](std::shared_ptr<util::File> file,
+                                         const las::FileMetadata& m) {
         auto vlr = find_laszip_vlr(m);
         if (!vlr) throw util::InputError(m.path, "compressed point data but no LASzip VLR");
         vlr->check(m.header.point_format, m.header.record_length, m.path);
         LazPointData data{m.header.offset_to_point_data, m.point_data_end,
                           m.header.point_count(),        m.header.point_format,
                           m.header.record_length,        *vlr};
-        return make_laz_record_reader(std::move(file), data, threads);
+        return make_laz_record_reader(std::move(file), data, threads, scope);
     };
     return std::make_unique<las::Reader>(path, decompressor);
 }
@@ -49,7 +51,9 @@ std::unique_ptr<las::Writer> create_writer(const std::filesystem::path& path,
     if (!compress) return std::make_unique<las::Writer>(path, std::move(config));
     const unsigned threads = resolve_threads(options.threads);
     const std::uint32_t chunk_size = options.chunk_size;
-    auto encoder = [threads, chunk_size](util::File& out, const las::Header& h) {
+    auto encoder = [threads, chunk_size, vlr = options.laszip_vlr](util::File& out,
+                                                                   const las::Header& h) {
+        if (vlr) return make_laz_record_writer(out, h.point_format, h.record_length, *vlr, threads);
         return make_laz_record_writer(out, h.point_format, h.record_length, chunk_size, threads);
     };
     return std::make_unique<las::Writer>(path, std::move(config), encoder);

@@ -187,6 +187,49 @@ TEST_F(EnrichTest, OutputBytesDoNotDependOnChunksOrBudget) {
     }
 }
 
+// Copying the compressed layers of a layered LAZ input is an optimisation only: the file
+// is the one encoding every record again writes, in memory and out of core.
+TEST_F(EnrichTest, ReusingCompressedLayersWritesTheSameFileAsEncodingAgain) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    for (const std::string name : {"ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz",
+                                   "ign/test_data_77055_627755_LA93_IGN69_extra_dims.laz"}) {
+        SCOPED_TRACE(name);
+        const fs::path input = shared_data_dir() / name;
+        for (const bool spill : {false, true}) {
+            auto reuse = options("core");
+            if (spill) {
+                reuse.memory_budget = 48u << 20;
+                reuse.max_chunk_points = 5000;
+                reuse.temp_dir = work_;
+            }
+            auto again = reuse;
+            again.reuse_compressed_layers = false;
+            const auto fast = enrich_file(input, work_ / "reused.laz", reuse);
+            const auto slow = enrich_file(input, work_ / "encoded.laz", again);
+            EXPECT_TRUE(fast.reused_compressed_layers);
+            EXPECT_FALSE(slow.reused_compressed_layers);
+            EXPECT_EQ(fast.out_of_core, spill);
+            EXPECT_TRUE(file_bytes(work_ / "reused.laz") == file_bytes(work_ / "encoded.laz"))
+                << (spill ? "out of core" : "in memory");
+        }
+    }
+}
+
+// A COPC input gives a plain LAZ file (its octree VLR and EVLR would describe the wrong
+// bytes), chunked like the input, with every record kept.
+TEST_F(EnrichTest, CopcInputGivesPlainLazWithRecordsKept) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const fs::path input = shared_data_dir() / "copc/autzen_clip_native.copc.laz";
+    const auto result = enrich_file(input, work_ / "autzen.laz", options("core"));
+    EXPECT_TRUE(result.reused_compressed_layers);
+    const Records in = read_all(input);
+    const Records out = read_all(work_ / "autzen.laz");
+    expect_records_kept(in, out);
+    for (const auto& v : out.metadata.vlrs) EXPECT_NE(v.user_id, "copc");
+    for (const auto& v : out.metadata.evlrs) EXPECT_NE(v.user_id, "copc");
+    EXPECT_EQ(in.metadata.crs.wkt, out.metadata.crs.wkt);
+}
+
 TEST_F(EnrichTest, ValuesEqualAWholeTileComputationInInputOrder) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     const fs::path input = shared_data_dir() / "legacy/plane.laz";

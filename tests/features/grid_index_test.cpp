@@ -38,7 +38,7 @@ void expect_exact(const Scene& scene, double limit, std::size_t k, double points
     std::vector<std::uint64_t> ids(scene.size());
     for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = (i * 2654435761u) % 1000003;  // scrambled
     const GridIndex index(scene.view(ids), points_per_cell);
-    std::vector<Neighbour> scratch;
+    NeighbourBuffer scratch;
     double hint = 0;
     for (std::size_t q = 0; q < scene.size(); ++q) {
         // A hint from an unrelated point (or a silly one) must not change the answer.
