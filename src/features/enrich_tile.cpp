@@ -5,6 +5,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+#include <tbb/task_group.h>
 
 #include <time.h>
 
@@ -211,7 +212,9 @@ GridChoice choose_grid(const XyExtent& e, std::uint64_t points, std::uint64_t ta
 std::uint64_t chunk_bytes_per_point(const Layout& l, std::size_t features, double halo_share,
                                     bool out_of_core) {
     double bytes = (kWorkingBytesPerPoint + 4.0 * features) * halo_share;
-    if (out_of_core) bytes += kHaloEntrySize * halo_share + (l.out - l.in);
+    // Out of core, the next chunk's bucket is read and the previous chunk's features are
+    // written meanwhile: twice the entries and feature bytes.
+    if (out_of_core) bytes += 2.0 * (kHaloEntrySize * halo_share + (l.out - l.in));
     return static_cast<std::uint64_t>(std::ceil(bytes));
 }
 
@@ -370,7 +373,7 @@ class SummaryAccumulator {
         }
     }
     void add(std::span<const std::vector<float>> columns, std::size_t count) {
-        for (std::size_t f = 0; f < summary_.size(); ++f) {
+        tbb::parallel_for(std::size_t{0}, summary_.size(), [&](std::size_t f) {
             auto& s = summary_[f];
             for (std::size_t i = 0; i < count; ++i) {
                 const float v = columns[f][i];
@@ -381,7 +384,7 @@ class SummaryAccumulator {
                     s.max = std::max<double>(s.max, v);
                 }
             }
-        }
+        });
     }
     std::vector<FeatureSummary> result() const {
         auto out = summary_;
@@ -417,20 +420,29 @@ class ProgressCounter {
 // Adds the lifetime of the object to a phase total (for the debug log).
 class PhaseTimer {
   public:
-    explicit PhaseTimer(double& total) : total_(total), start_(cpu_seconds()) {}
-    ~PhaseTimer() { total_ += cpu_seconds() - start_; }
+    struct Totals {
+        double cpu = 0, wall = 0;
+    };
+    explicit PhaseTimer(Totals& totals)
+        : totals_(totals), cpu_start_(seconds(CLOCK_PROCESS_CPUTIME_ID)),
+          wall_start_(seconds(CLOCK_MONOTONIC)) {}
+    ~PhaseTimer() {
+        totals_.cpu += seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start_;
+        totals_.wall += seconds(CLOCK_MONOTONIC) - wall_start_;
+    }
     PhaseTimer(const PhaseTimer&) = delete;
     PhaseTimer& operator=(const PhaseTimer&) = delete;
 
   private:
-    // Process CPU time: on a shared machine wall time says little about where work goes.
-    static double cpu_seconds() {
+    // CPU time says where the work goes even on a shared machine; CPU over wall time is
+    // how well the phase keeps the cores busy.
+    static double seconds(clockid_t clock) {
         timespec t{};
-        ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+        ::clock_gettime(clock, &t);
         return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
     }
-    double& total_;
-    double start_;
+    Totals& totals_;
+    double cpu_start_, wall_start_;
 };
 
 // The feature bytes (and scanner channels) of the points in file order, a run at a time:
@@ -482,11 +494,16 @@ class MergeFeed final : public FeatureFeed {
     }
     void next(std::size_t count, std::vector<std::uint8_t>& features,
               std::vector<std::uint8_t>& channels) override {
+        const std::size_t first_feature = features.size(), first_channel = channels.size();
+        features.resize(first_feature + count * feature_bytes_);
+        channels.resize(first_channel + count);
+        std::uint8_t* feature_out = features.data() + first_feature;
+        std::uint8_t* channel_out = channels.data() + first_channel;
         for (std::size_t i = 0; i < count; ++i) {
             const auto entry = util::load_le<std::uint32_t>(sequence_.next(4));
             const std::uint8_t* bytes = streams_[entry & kChunkMask]->next(feature_bytes_);
-            features.insert(features.end(), bytes, bytes + feature_bytes_);
-            channels.push_back(static_cast<std::uint8_t>(entry >> kChannelShift));
+            std::memcpy(feature_out + i * feature_bytes_, bytes, feature_bytes_);
+            channel_out[i] = static_cast<std::uint8_t>(entry >> kChannelShift);
         }
     }
 
@@ -554,8 +571,10 @@ class TileJob {
             run_in_core();
         }
         spdlog::debug(
-            "{}: CPU time: read {:.2f} s, features {:.2f} s, write {:.2f} s ({})", metadata_.path,
-            read_seconds_, compute_seconds_, write_seconds_,
+            "{}: CPU/wall seconds: read {:.2f}/{:.2f}, features {:.2f}/{:.2f}, write "
+            "{:.2f}/{:.2f} ({})",
+            metadata_.path, read_time_.cpu, read_time_.wall, compute_time_.cpu, compute_time_.wall,
+            write_time_.cpu, write_time_.wall,
             appended_layers_ ? "compressed input layers copied" : "records encoded again");
         result.points = points_read_;
         result.reused_compressed_layers = appended_layers_;
@@ -615,7 +634,7 @@ class TileJob {
     // do not depend on the chunking) and hands every record to `sink(index, record, x, y)`.
     template <typename Sink>
     void read_pass(Sink&& sink) {
-        const PhaseTimer timer(read_seconds_);
+        const PhaseTimer timer(read_time_);
         const auto& h = metadata_.header;
         const XyExtent extent = header_extent(h, frame_);
         if (need_ground_ && plausible_extent(extent)) {
@@ -688,7 +707,7 @@ class TileJob {
 
     // Computes the features of the cloud's own points into columns_.
     void compute_chunk(const ChunkCloud& cloud) {
-        const PhaseTimer timer(compute_seconds_);
+        const PhaseTimer timer(compute_time_);
         const std::size_t own = cloud.own;
         columns_.resize(options_.features.size());
         std::vector<std::span<float>> spans;
@@ -777,20 +796,29 @@ class TileJob {
                           const std::vector<std::uint32_t>& order) const {
         const auto col = static_cast<std::int64_t>(chunk % grid_.columns);
         const auto row = static_cast<std::int64_t>(chunk / grid_.columns);
+        std::vector<std::uint32_t> neighbours;
         for (std::int64_t r = std::max<std::int64_t>(row - 1, 0);
              r <= std::min<std::int64_t>(row + 1, grid_.rows - 1); ++r) {
             for (std::int64_t c = std::max<std::int64_t>(col - 1, 0);
                  c <= std::min<std::int64_t>(col + 1, grid_.columns - 1); ++c) {
                 const auto neighbour = static_cast<std::uint32_t>(r * grid_.columns + c);
-                if (neighbour == chunk) continue;
-                for (std::uint64_t k = start[neighbour]; k < start[neighbour + 1]; ++k) {
-                    const RawXyz p = xyz[order[k]];
-                    bool wanted = false;
-                    grid_.for_each_halo_chunk(frame_.x(p.x), frame_.y(p.y), halo_,
-                                              [&](std::uint32_t h) { wanted |= h == chunk; });
-                    if (wanted) add_point(cloud, p, order[k]);
-                }
+                if (neighbour != chunk) neighbours.push_back(neighbour);
             }
+        }
+        // Each neighbour's points are filtered in parallel, then appended in a fixed order.
+        std::vector<std::vector<std::uint32_t>> halo(neighbours.size());
+        tbb::parallel_for(std::size_t{0}, neighbours.size(), [&](std::size_t n) {
+            const std::uint32_t neighbour = neighbours[n];
+            for (std::uint64_t k = start[neighbour]; k < start[neighbour + 1]; ++k) {
+                const RawXyz p = xyz[order[k]];
+                bool wanted = false;
+                grid_.for_each_halo_chunk(frame_.x(p.x), frame_.y(p.y), halo_,
+                                          [&](std::uint32_t h) { wanted |= h == chunk; });
+                if (wanted) halo[n].push_back(order[k]);
+            }
+        });
+        for (const auto& points : halo) {
+            for (const std::uint32_t id : points) add_point(cloud, xyz[id], id);
         }
     }
 
@@ -836,10 +864,35 @@ class TileJob {
                 result.scratch_bytes += buckets.bytes_written(c);
         }
 
-        // Pass 2: each chunk on its own, its own points' feature bytes in file order.
-        for (std::size_t c = 0; c < chunks; ++c) {
-            result.scratch_bytes += process_bucket(bucket_file_name(scratch.path(), "bucket", c),
-                                                   bucket_file_name(scratch.path(), "out", c));
+        // Pass 2: each chunk on its own, its own points' feature bytes in file order. The
+        // next bucket is read and the last chunk's features written while a chunk is
+        // computed: done in turn, the file copies left a core idle.
+        {
+            std::vector<std::uint8_t> next_bucket, written;
+            tbb::task_group reads, writes;  // after the buffers: destroyed (waited) first
+            const auto read_next = [&](std::size_t c) {
+                reads.run([&, c] {
+                    next_bucket = read_bucket(bucket_file_name(scratch.path(), "bucket", c));
+                });
+            };
+            read_next(0);
+            for (std::size_t c = 0; c < chunks; ++c) {
+                reads.wait();
+                std::vector<std::uint8_t> bucket = std::move(next_bucket);
+                next_bucket = {};
+                if (c + 1 < chunks) read_next(c + 1);
+                std::vector<std::uint8_t> features = compute_bucket(std::move(bucket));
+                result.scratch_bytes += features.size();
+                writes.wait();
+                written = std::move(features);
+                writes.run([&, c] {
+                    util::File file(bucket_file_name(scratch.path(), "out", c),
+                                    util::File::Mode::write);
+                    file.write(written);
+                    file.close();
+                });
+            }
+            writes.wait();
         }
 
         // Pass 3: the output, the chunks' features merged back into file order.
@@ -847,22 +900,26 @@ class TileJob {
         write_output(feed);
     }
 
-    // Computes one bucket's chunk and writes its own points' feature bytes; returns the
-    // bytes written.
-    std::uint64_t process_bucket(const fs::path& bucket_path, const fs::path& out_path) {
+    // A bucket's entries (deleted from the disk once read).
+    static std::vector<std::uint8_t> read_bucket(const fs::path& path) {
         std::vector<std::uint8_t> bytes;
         {
-            util::File file(bucket_path, util::File::Mode::read);
+            util::File file(path, util::File::Mode::read);
             bytes.resize(file.size());
             file.read_exact(bytes, "scratch bucket");
         }
         std::error_code ignored;
-        fs::remove(bucket_path, ignored);
+        fs::remove(path, ignored);
         if (bytes.size() % kHaloEntrySize != 0) {
-            throw util::InputError(bucket_path.string(), "scratch bucket has a partial entry");
+            throw util::InputError(path.string(), "scratch bucket has a partial entry");
         }
+        return bytes;
+    }
 
+    // Computes one bucket's chunk; returns its own points' feature bytes, in bucket order.
+    std::vector<std::uint8_t> compute_bucket(std::vector<std::uint8_t> bytes) {
         ChunkCloud cloud;
+        cloud.reserve(bytes.size() / kHaloEntrySize);
         // Own points first (they are what the features are computed for), then the halo.
         for (const bool halo : {false, true}) {
             for (std::size_t at = 0; at < bytes.size(); at += kHaloEntrySize) {
@@ -884,16 +941,13 @@ class TileJob {
                                   encode(i, out.data() + i * feature_bytes_);
                               }
                           });
-        util::File file(out_path, util::File::Mode::write);
-        file.write(out);
-        file.close();
-        return out.size();
+        return out;
     }
 
     // ---- output -------------------------------------------------------------------------
 
     void write_output(FeatureFeed& feed) {
-        const PhaseTimer timer(write_seconds_);
+        const PhaseTimer timer(write_time_);
         if (appender_ && points_read_ == plan_.points) {
             write_appending_layers(feed);
         } else {
@@ -1048,7 +1102,7 @@ class TileJob {
     std::optional<laz::LayerAppender> appender_;
     std::vector<laz::ChunkLocation> input_chunks_;
     bool appended_layers_ = false;
-    double read_seconds_ = 0, compute_seconds_ = 0, write_seconds_ = 0;
+    PhaseTimer::Totals read_time_, compute_time_, write_time_;
 };
 
 }  // namespace
