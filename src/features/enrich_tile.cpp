@@ -273,10 +273,11 @@ FullPlan make_plan(const las::FileMetadata& m, const EnrichOptions& o) {
     plan.output_record_length = in.layout.out;
     plan.halo = in.halo;
     const double usable = static_cast<double>(o.memory_budget) * kUsableShare;
-    // In memory, the whole tile keeps its coordinates, chunk order, scanner channel and
-    // feature bytes; records are read again (or their compressed layers copied) at the end.
+    // In memory, the whole tile keeps its coordinates, chunk order, halo lists (a point in
+    // at most one halo on average), scanner channel and feature bytes; records are read
+    // again (or their compressed layers copied) at the end.
     const std::uint64_t resident_tile =
-        in.points * (sizeof(std::int32_t) * 5 + 1ull + (in.layout.out - in.layout.in));
+        in.points * (sizeof(std::int32_t) * 6 + 1ull + (in.layout.out - in.layout.in));
     const auto whole_tile = chunk_bytes_per_point(in.layout, features, 1.0, false) * in.points;
     plan.in_core_bytes = in.fixed + resident_tile + whole_tile;
 
@@ -343,17 +344,11 @@ struct ChunkCloud {
         ids.clear();
         own = 0;
     }
-    void reserve(std::size_t points) {
-        x.reserve(points);
-        y.reserve(points);
-        z.reserve(points);
-        ids.reserve(points);
-    }
-    void add(double px, double py, double pz, std::uint64_t id) {
-        x.push_back(px);
-        y.push_back(py);
-        z.push_back(pz);
-        ids.push_back(id);
+    void resize(std::size_t points) {
+        x.resize(points);
+        y.resize(points);
+        z.resize(points);
+        ids.resize(points);
     }
     void release() {
         clear();
@@ -424,7 +419,8 @@ class PhaseTimer {
         double cpu = 0, wall = 0;
     };
     explicit PhaseTimer(Totals& totals)
-        : totals_(totals), cpu_start_(seconds(CLOCK_PROCESS_CPUTIME_ID)),
+        : totals_(totals),
+          cpu_start_(seconds(CLOCK_PROCESS_CPUTIME_ID)),
           wall_start_(seconds(CLOCK_MONOTONIC)) {}
     ~PhaseTimer() {
         totals_.cpu += seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start_;
@@ -701,8 +697,11 @@ class TileJob {
         ground_ = builder.build();
     }
 
-    void add_point(ChunkCloud& cloud, RawXyz p, std::uint64_t id) const {
-        cloud.add(frame_.x(p.x), frame_.y(p.y), frame_.z(p.z), id);
+    void set_point(ChunkCloud& cloud, std::size_t at, RawXyz p, std::uint64_t id) const {
+        cloud.x[at] = frame_.x(p.x);
+        cloud.y[at] = frame_.y(p.y);
+        cloud.z[at] = frame_.z(p.z);
+        cloud.ids[at] = id;
     }
 
     // Computes the features of the cloud's own points into columns_.
@@ -740,6 +739,8 @@ class TileJob {
         std::vector<std::uint8_t> channels;
         if (appender_) channels.reserve(expected);
         std::vector<std::uint32_t> chunk_of(expected);
+        // Each chunk's halo points (file order), listed as the points stream by.
+        std::vector<std::vector<std::uint32_t>> halo_of(grid_.count());
         const auto format = metadata_.header.point_format;
         read_pass([&](std::uint64_t index, const std::uint8_t* record, double x, double y) {
             if (index >= expected) {
@@ -748,6 +749,11 @@ class TileJob {
             xyz.push_back(raw_xyz(record));
             if (appender_) channels.push_back(scanner_channel(record, format));
             chunk_of[index] = grid_.chunk_of(x, y);
+            if (grid_.count() > 1) {
+                grid_.for_each_halo_chunk(x, y, halo_, [&](std::uint32_t h) {
+                    halo_of[h].push_back(static_cast<std::uint32_t>(index));
+                });
+            }
         });
         const std::uint64_t n = points_read_;
 
@@ -763,23 +769,29 @@ class TileJob {
         }
         std::vector<std::uint32_t>().swap(chunk_of);
 
-        std::vector<std::uint8_t> features(n * feature_bytes_);
+        // Every byte is written by a chunk before it is read: no zero-filling.
+        const auto features = std::make_unique_for_overwrite<std::uint8_t[]>(n * feature_bytes_);
         ChunkCloud cloud;
         for (std::uint32_t c = 0; c < grid_.count(); ++c) {
+            const auto own = static_cast<std::size_t>(start[c + 1] - start[c]);
             cloud.clear();
-            // Own points and a halo share's worth more, so the columns rarely grow.
-            cloud.reserve(static_cast<std::size_t>(static_cast<double>(start[c + 1] - start[c]) *
-                                                   (grid_.count() > 1 ? 1.3 : 1.0)));
-            for (std::uint64_t k = start[c]; k < start[c + 1]; ++k) {
-                add_point(cloud, xyz[order[k]], order[k]);
-            }
-            cloud.own = cloud.x.size();
-            if (grid_.count() > 1) add_in_core_halo(cloud, c, xyz, start, order);
+            const std::vector<std::uint32_t>& halo = halo_of[c];
+            cloud.resize(own + halo.size());
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own + halo.size(), 65536),
+                              [&](const tbb::blocked_range<std::size_t>& points) {
+                                  for (std::size_t i = points.begin(); i != points.end(); ++i) {
+                                      const std::uint32_t id =
+                                          i < own ? order[start[c] + i] : halo[i - own];
+                                      set_point(cloud, i, xyz[id], id);
+                                  }
+                              });
+            cloud.own = own;
+            std::vector<std::uint32_t>().swap(halo_of[c]);
             compute_chunk(cloud);
             tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cloud.own, 16384),
-                              [&](const tbb::blocked_range<std::size_t>& own) {
-                                  for (std::size_t i = own.begin(); i != own.end(); ++i) {
-                                      encode(i, features.data() + cloud.ids[i] * feature_bytes_);
+                              [&](const tbb::blocked_range<std::size_t>& points) {
+                                  for (std::size_t i = points.begin(); i != points.end(); ++i) {
+                                      encode(i, features.get() + cloud.ids[i] * feature_bytes_);
                                   }
                               });
         }
@@ -787,39 +799,8 @@ class TileJob {
         std::vector<std::uint32_t>().swap(order);
         std::vector<RawXyz>().swap(xyz);
 
-        InMemoryFeed feed(features, channels, feature_bytes_);
+        InMemoryFeed feed(std::span(features.get(), n * feature_bytes_), channels, feature_bytes_);
         write_output(feed);
-    }
-
-    void add_in_core_halo(ChunkCloud& cloud, std::uint32_t chunk, const std::vector<RawXyz>& xyz,
-                          const std::vector<std::uint64_t>& start,
-                          const std::vector<std::uint32_t>& order) const {
-        const auto col = static_cast<std::int64_t>(chunk % grid_.columns);
-        const auto row = static_cast<std::int64_t>(chunk / grid_.columns);
-        std::vector<std::uint32_t> neighbours;
-        for (std::int64_t r = std::max<std::int64_t>(row - 1, 0);
-             r <= std::min<std::int64_t>(row + 1, grid_.rows - 1); ++r) {
-            for (std::int64_t c = std::max<std::int64_t>(col - 1, 0);
-                 c <= std::min<std::int64_t>(col + 1, grid_.columns - 1); ++c) {
-                const auto neighbour = static_cast<std::uint32_t>(r * grid_.columns + c);
-                if (neighbour != chunk) neighbours.push_back(neighbour);
-            }
-        }
-        // Each neighbour's points are filtered in parallel, then appended in a fixed order.
-        std::vector<std::vector<std::uint32_t>> halo(neighbours.size());
-        tbb::parallel_for(std::size_t{0}, neighbours.size(), [&](std::size_t n) {
-            const std::uint32_t neighbour = neighbours[n];
-            for (std::uint64_t k = start[neighbour]; k < start[neighbour + 1]; ++k) {
-                const RawXyz p = xyz[order[k]];
-                bool wanted = false;
-                grid_.for_each_halo_chunk(frame_.x(p.x), frame_.y(p.y), halo_,
-                                          [&](std::uint32_t h) { wanted |= h == chunk; });
-                if (wanted) halo[n].push_back(order[k]);
-            }
-        });
-        for (const auto& points : halo) {
-            for (const std::uint32_t id : points) add_point(cloud, xyz[id], id);
-        }
     }
 
     // ---- out of core --------------------------------------------------------------------
@@ -918,17 +899,37 @@ class TileJob {
 
     // Computes one bucket's chunk; returns its own points' feature bytes, in bucket order.
     std::vector<std::uint8_t> compute_bucket(std::vector<std::uint8_t> bytes) {
+        // Own points first (they are what the features are computed for), then the halo,
+        // each in bucket order: blocks of entries are counted, then placed, in parallel.
+        const std::size_t entries = bytes.size() / kHaloEntrySize;
+        constexpr std::size_t kBlock = 65536;
+        const std::size_t blocks = (entries + kBlock - 1) / kBlock;
+        const auto is_halo = [&](std::size_t e) {
+            return (util::load_le<std::uint64_t>(bytes.data() + e * kHaloEntrySize) & kHaloFlag) !=
+                   0;
+        };
+        std::vector<std::size_t> own_before(blocks + 1, 0);
+        tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
+            std::size_t own = 0;
+            for (std::size_t e = b * kBlock; e < std::min(entries, (b + 1) * kBlock); ++e)
+                own += !is_halo(e);
+            own_before[b + 1] = own;
+        });
+        for (std::size_t b = 0; b < blocks; ++b) own_before[b + 1] += own_before[b];
+        const std::size_t own_total = own_before[blocks];
         ChunkCloud cloud;
-        cloud.reserve(bytes.size() / kHaloEntrySize);
-        // Own points first (they are what the features are computed for), then the halo.
-        for (const bool halo : {false, true}) {
-            for (std::size_t at = 0; at < bytes.size(); at += kHaloEntrySize) {
-                const auto id = util::load_le<std::uint64_t>(bytes.data() + at);
-                if (((id & kHaloFlag) != 0) != halo) continue;
-                add_point(cloud, raw_xyz(bytes.data() + at + 8), id & ~kHaloFlag);
+        cloud.resize(entries);
+        cloud.own = own_total;
+        tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
+            std::size_t own_at = own_before[b];
+            std::size_t halo_at = own_total + b * kBlock - own_before[b];
+            for (std::size_t e = b * kBlock; e < std::min(entries, (b + 1) * kBlock); ++e) {
+                const std::uint8_t* entry = bytes.data() + e * kHaloEntrySize;
+                const auto id = util::load_le<std::uint64_t>(entry);
+                set_point(cloud, (id & kHaloFlag) ? halo_at++ : own_at++, raw_xyz(entry + 8),
+                          id & ~kHaloFlag);
             }
-            if (!halo) cloud.own = cloud.x.size();
-        }
+        });
         std::vector<std::uint8_t>().swap(bytes);
         compute_chunk(cloud);
         const std::size_t own = cloud.own;

@@ -287,9 +287,9 @@ std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double s
                                               double& hint) const {
     scratch.clear();
     if (k == 0 || points_.empty()) return {};
-    // A bound 1.5x the previous k-th squared distance usually holds k to 2k points. If it
+    // A bound 1.25x the previous k-th squared distance usually holds k to 1.5k points. If it
     // holds k, the k nearest are among them; otherwise search again up to the limit.
-    const double hinted_bound = 1.5 * hint;
+    const double hinted_bound = 1.25 * hint;
     const bool use_hint = hinted_bound > 0 && hinted_bound < squared_limit;
     double kth = collect(query, use_hint ? hinted_bound : squared_limit, k, scratch);
     if (use_hint && scratch.size() < k) kth = collect(query, squared_limit, k, scratch);
