@@ -2,8 +2,10 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -23,14 +25,31 @@ constexpr std::size_t max_cells_per_point = 4;
 
 GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
     const std::size_t n = cloud.size();
-    double min_x = std::numeric_limits<double>::infinity(), min_y = min_x;
-    double max_x = -min_x, max_y = -min_x;
-    for (std::size_t i = 0; i < n; ++i) {
-        min_x = std::min(min_x, cloud.x[i]);
-        max_x = std::max(max_x, cloud.x[i]);
-        min_y = std::min(min_y, cloud.y[i]);
-        max_y = std::max(max_y, cloud.y[i]);
-    }
+    // The passes over all points run in parallel: this is built once per chunk, between
+    // parallel query phases.
+    struct Extent {
+        double min_x = std::numeric_limits<double>::infinity(), min_y = min_x;
+        double max_x = -min_x, max_y = -min_x;
+    };
+    const Extent extent = tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, n, 65536), Extent{},
+        [&](const tbb::blocked_range<std::size_t>& points, Extent e) {
+            for (std::size_t i = points.begin(); i != points.end(); ++i) {
+                e.min_x = std::min(e.min_x, cloud.x[i]);
+                e.max_x = std::max(e.max_x, cloud.x[i]);
+                e.min_y = std::min(e.min_y, cloud.y[i]);
+                e.max_y = std::max(e.max_y, cloud.y[i]);
+            }
+            return e;
+        },
+        [](Extent a, const Extent& b) {
+            a.min_x = std::min(a.min_x, b.min_x);
+            a.max_x = std::max(a.max_x, b.max_x);
+            a.min_y = std::min(a.min_y, b.min_y);
+            a.max_y = std::max(a.max_y, b.max_y);
+            return a;
+        });
+    double min_x = extent.min_x, max_x = extent.max_x, min_y = extent.min_y, max_y = extent.max_y;
     if (n == 0) min_x = max_x = min_y = max_y = 0;
     const double width = max_x - min_x, height = max_y - min_y;
     origin_x_ = min_x;
@@ -46,27 +65,36 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
         columns_ = static_cast<std::ptrdiff_t>(width / cell_size_) + 1;
         rows_ = static_cast<std::ptrdiff_t>(height / cell_size_) + 1;
     };
+    auto cell_of = [&](std::size_t i) {
+        return static_cast<std::uint32_t>(row_of(cloud.y[i]) * columns_ + column_of(cloud.x[i]));
+    };
     // Size cells for the area that actually holds points (water, voids and the empty
     // corners of a halo would otherwise crowd the occupied cells).
     size_grid(width * height);
-    std::vector<bool> occupied(static_cast<std::size_t>(columns_ * rows_));
-    for (std::size_t i = 0; i < n; ++i) {
-        occupied[static_cast<std::size_t>(row_of(cloud.y[i]) * columns_ + column_of(cloud.x[i]))] =
-            true;
+    {
+        std::vector<std::atomic<std::uint8_t>> occupied(static_cast<std::size_t>(columns_ * rows_));
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 65536),
+                          [&](const tbb::blocked_range<std::size_t>& points) {
+                              for (std::size_t i = points.begin(); i != points.end(); ++i) {
+                                  occupied[cell_of(i)].store(1, std::memory_order_relaxed);
+                              }
+                          });
+        std::size_t occupied_cells = 0;
+        for (const auto& cell : occupied) occupied_cells += cell.load(std::memory_order_relaxed);
+        size_grid(static_cast<double>(occupied_cells) * cell_size_ * cell_size_);
     }
-    const auto occupied_cells = static_cast<double>(std::ranges::count(occupied, true));
-    size_grid(occupied_cells * cell_size_ * cell_size_);
 
     // Counting sort of the points into row-major cells.
     const auto cell_count = static_cast<std::size_t>(columns_ * rows_);
     std::vector<std::uint32_t> cell_of_point(n);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 65536),
+                      [&](const tbb::blocked_range<std::size_t>& points) {
+                          for (std::size_t i = points.begin(); i != points.end(); ++i) {
+                              cell_of_point[i] = cell_of(i);
+                          }
+                      });
     cell_start_.assign(cell_count + 1, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto cell =
-            static_cast<std::uint32_t>(row_of(cloud.y[i]) * columns_ + column_of(cloud.x[i]));
-        cell_of_point[i] = cell;
-        ++cell_start_[cell + 1];
-    }
+    for (std::size_t i = 0; i < n; ++i) ++cell_start_[cell_of_point[i] + 1];
     for (std::size_t c = 0; c < cell_count; ++c) cell_start_[c + 1] += cell_start_[c];
     std::vector<std::uint32_t> fill(cell_start_.begin(), cell_start_.end() - 1);
     std::vector<std::uint32_t> cloud_index(n);
