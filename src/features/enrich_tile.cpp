@@ -522,10 +522,6 @@ std::uint8_t scanner_channel(const std::uint8_t* record, std::uint8_t format) {
     return las::is_extended_format(format) ? (record[15] >> 4) & 3 : 0;
 }
 
-bool is_copc_vlr(const las::Vlr& v) {
-    return v.user_id == "copc";
-}
-
 // Everything the passes share.
 class TileJob {
   public:
@@ -1037,10 +1033,6 @@ class TileJob {
         }
         config.bytes_after_vlrs = metadata_.bytes_after_vlrs;
         config.evlrs = metadata_.evlrs;
-        // The output is a plain LAS/LAZ file: a COPC input's octree description (info VLR,
-        // hierarchy EVLR) would point at the wrong bytes.
-        std::erase_if(config.vlrs, is_copc_vlr);
-        std::erase_if(config.evlrs, is_copc_vlr);
         laz::WriteOptions write_options;
         write_options.compress = options_.compress;
         write_options.threads = options_.threads;

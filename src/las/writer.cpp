@@ -90,6 +90,12 @@ bool is_laszip_vlr(const Vlr& v) {
     return v.is("laszip encoded", 22204);
 }
 
+// COPC's info VLR and hierarchy EVLR locate octree nodes by byte offset: in a file this
+// writer makes (never a COPC file) they would point at the wrong bytes.
+bool is_copc_record(const Vlr& v) {
+    return v.user_id == "copc";
+}
+
 // Waveform data packets; early LAS 1.3 writers spell the user id "LAS_Spec".
 bool is_waveform_evlr(const Vlr& v) {
     return v.record_id == 65535 && (v.user_id == "LASF_Spec" || v.user_id == "LAS_Spec");
@@ -136,6 +142,11 @@ Writer::Writer(const std::filesystem::path& path, WriterConfig config,
                const RecordWriterFactory& encoder)
     : config_(std::move(config)), header_(config_.header), output_(path) {
     std::erase_if(config_.vlrs, is_laszip_vlr);
+    if (std::erase_if(config_.vlrs, is_copc_record) + std::erase_if(config_.evlrs, is_copc_record) >
+        0) {
+        warnings.push_back(
+            "COPC info VLR and hierarchy EVLR dropped: the output is not a COPC file");
+    }
     if (header_.point_format > kMaxPointFormat ||
         header_.record_length < base_record_length(header_.point_format)) {
         throw util::UsageError(fmt::format("cannot write point format {} with record length {}",

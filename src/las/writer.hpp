@@ -24,7 +24,9 @@ struct WriterConfig {
     // encoding, system identifier, software, dates. Counts, bounds, offsets and sizes
     // are recomputed.
     Header header;
-    std::vector<Vlr> vlrs;  // LASzip VLRs are dropped; the encoder adds its own
+    // LASzip VLRs are dropped (the encoder adds its own), and so are COPC's info VLR and
+    // hierarchy EVLR (with a warning): what this writer makes is never a COPC file.
+    std::vector<Vlr> vlrs;
     std::vector<std::uint8_t> bytes_after_vlrs;
     std::vector<Vlr> evlrs;  // LAS 1.4; earlier versions get them as VLRs when they fit
 };

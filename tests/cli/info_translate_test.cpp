@@ -64,6 +64,25 @@ TEST_F(CliTest, InfoJsonHasTheDocumentedKeys) {
     EXPECT_FALSE(info["stats"]["classification"].empty());
 }
 
+// A COPC file translated (or enriched) is a plain LAZ file: its octree records, which
+// locate nodes by byte offset, must not follow it; every point and the CRS must.
+TEST_F(CliTest, TranslateCopcGivesPlainLazWithoutCopcRecords) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const auto in = shared_data_dir() / "copc/autzen_clip_native.copc.laz";
+    const auto out = dir_ / "plain.laz";
+    const auto r =
+        run_lidarmill("translate " + shell_quote(in.string()) + " " + shell_quote(out.string()));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("not a COPC file"), std::string::npos) << r.err;
+    const auto before = info_json(in), after = info_json(out);
+    EXPECT_EQ(after["records_sha256"], before["records_sha256"]);
+    EXPECT_EQ(after["crs_wkt"], before["crs_wkt"]);
+    ASSERT_FALSE(after["vlrs"].empty());
+    for (const auto& v : after["vlrs"]) EXPECT_NE(v["user_id"], "copc");
+    for (const auto& v : after["evlrs"]) EXPECT_NE(v["user_id"], "copc");
+    EXPECT_EQ(before["vlrs"][0]["user_id"], "copc");  // what was dropped
+}
+
 TEST_F(CliTest, TranslateLasToLasKeepsRecordsAndEveryVlrByte) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     for (const char* name :
