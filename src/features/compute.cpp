@@ -323,8 +323,7 @@ void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, visits.size(), 1024),
                       [&](const tbb::blocked_range<std::size_t>& range) {
                           PointFeatures::Scratch scratch;
-                          scratch.neighbours.extend(16 * k);
-                          scratch.neighbours.clear();
+                          scratch.neighbours.reserve(16 * k);
                           FeatureValues values;
                           for (std::size_t v = range.begin(); v != range.end(); ++v) {
                               const auto [packed_index, slot_index] = visits[v];

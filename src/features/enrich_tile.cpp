@@ -567,9 +567,9 @@ class TileJob {
             "{:.2f}/{:.2f} ({})",
             metadata_.path, read_time_.cpu, read_time_.wall, compute_time_.cpu, compute_time_.wall,
             write_time_.cpu, write_time_.wall,
-            appended_layers_ ? "compressed input layers copied" : "records encoded again");
+            appending() ? "compressed input layers copied" : "records encoded again");
         result.points = points_read_;
-        result.reused_compressed_layers = appended_layers_;
+        result.reused_compressed_layers = appending();
         result.summary = summary_.result();
         result.warnings = metadata_.warnings;
         result.warnings.insert(result.warnings.end(), warnings_.begin(), warnings_.end());
@@ -640,7 +640,8 @@ class TileJob {
         std::vector<std::uint8_t> batch(kReadBatchPoints * layout_.in);
         std::uint64_t index = 0;
         while (const std::size_t n = reader_->read(batch)) {
-            stats_.add(std::span(batch).first(n * layout_.in), layout_.in, extended);
+            // The header statistics, for an output written from compressed layers.
+            if (appender_) stats_.add(std::span(batch).first(n * layout_.in), layout_.in, extended);
             for (std::size_t i = 0; i < n; ++i, ++index) {
                 const std::uint8_t* record = batch.data() + i * layout_.in;
                 const double x = frame_.x(util::load_le<std::int32_t>(record));
@@ -722,8 +723,16 @@ class TileJob {
         progress_.advance(own);
     }
 
-    void encode(std::size_t own_index, std::uint8_t* destination) const {
-        output_layout_.encode(spans_, own_index, destination);
+    // Stores the last computed chunk's features of its first `own` points, point i's at
+    // destination(i).
+    template <typename Destination>
+    void encode_features(std::size_t own, Destination&& destination) const {
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own, 16384),
+                          [&](const tbb::blocked_range<std::size_t>& points) {
+                              for (std::size_t i = points.begin(); i != points.end(); ++i) {
+                                  output_layout_.encode(spans_, i, destination(i));
+                              }
+                          });
     }
 
     // ---- in memory ----------------------------------------------------------------------
@@ -784,12 +793,9 @@ class TileJob {
             cloud.own = own;
             std::vector<std::uint32_t>().swap(halo_of[c]);
             compute_chunk(cloud);
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cloud.own, 16384),
-                              [&](const tbb::blocked_range<std::size_t>& points) {
-                                  for (std::size_t i = points.begin(); i != points.end(); ++i) {
-                                      encode(i, features.get() + cloud.ids[i] * feature_bytes_);
-                                  }
-                              });
+            encode_features(cloud.own, [&](std::size_t i) {
+                return features.get() + cloud.ids[i] * feature_bytes_;
+            });
         }
         cloud.release();
         std::vector<std::uint32_t>().swap(order);
@@ -932,20 +938,19 @@ class TileJob {
         cloud.release();
 
         std::vector<std::uint8_t> out(own * feature_bytes_);
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own, 16384),
-                          [&](const tbb::blocked_range<std::size_t>& points) {
-                              for (std::size_t i = points.begin(); i != points.end(); ++i) {
-                                  encode(i, out.data() + i * feature_bytes_);
-                              }
-                          });
+        encode_features(own, [&](std::size_t i) { return out.data() + i * feature_bytes_; });
         return out;
     }
 
     // ---- output -------------------------------------------------------------------------
 
+    // Whether the output copies the input's compressed layers: possible for this input
+    // (plan_layer_appending) and every announced point was read.
+    bool appending() const { return appender_ && points_read_ == plan_.points; }
+
     void write_output(FeatureFeed& feed) {
         const PhaseTimer timer(write_time_);
-        if (appender_ && points_read_ == plan_.points) {
+        if (appending()) {
             write_appending_layers(feed);
         } else {
             write_records(feed);
@@ -954,7 +959,6 @@ class TileJob {
 
     // Every compressed input chunk, its layers copied and the features' layers added.
     void write_appending_layers(FeatureFeed& feed) {
-        appended_layers_ = true;
         auto writer = make_writer(appender_->output_vlr());
         writer->add_stats(stats_);
         const util::File input(input_, util::File::Mode::read);
@@ -1094,7 +1098,6 @@ class TileJob {
     las::PointStats stats_;  // of the input records, for a header written without them
     std::optional<laz::LayerAppender> appender_;
     std::vector<laz::ChunkLocation> input_chunks_;
-    bool appended_layers_ = false;
     PhaseTimer::Totals read_time_, compute_time_, write_time_;
 };
 

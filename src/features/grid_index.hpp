@@ -46,6 +46,9 @@ class NeighbourBuffer {
         return at;
     }
     std::span<const Neighbour> view() const { return {data_.get(), size_}; }
+    void reserve(std::size_t capacity) {
+        if (capacity > capacity_) grow(capacity);
+    }
 
   private:
     void grow(std::size_t wanted) {
@@ -81,9 +84,6 @@ class GridIndex {
     std::size_t count_within(const PackedPoint& query, double squared_limit) const;
 
   private:
-    struct CellRange {
-        std::ptrdiff_t col_low, col_high, row_low, row_high;
-    };
     // Returns the k-th smallest squared distance when the candidates are exactly those
     // within it (a tightening was the last change), else -1.
     double collect(const PackedPoint& query, double bound, std::size_t k,

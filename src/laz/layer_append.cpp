@@ -12,19 +12,6 @@
 namespace lidarmill::laz {
 namespace {
 
-std::size_t layer_count(const LazItem& item) {
-    switch (item.type) {
-        case ItemType::point14:
-            return layered::kPoint14Layers;
-        case ItemType::rgbnir14:
-            return 2;
-        case ItemType::byte14:
-            return item.size;
-        default:
-            return 1;  // RGB14, WAVEPACKET14
-    }
-}
-
 [[noreturn]] void throw_chunk(const std::string& why) {
     throw util::InputError("", "layered chunk: " + why);
 }
@@ -37,7 +24,7 @@ std::string why_layers_cannot_be_appended(const LaszipVlr& input, std::uint16_t 
         return "not layered LAZ (compressor 3)";
     }
     try {
-        make_layered_chunk_decoder(input, record_length);  // checks the item list
+        layered_layer_count(input, record_length);  // checks the item list
     } catch (const util::InputError& e) {
         return e.problem();
     }
@@ -60,7 +47,7 @@ LayerAppender::LayerAppender(const LaszipVlr& input, std::uint16_t input_record_
         !why.empty()) {
         throw util::InputError("", why);
     }
-    for (const LazItem& item : input.items) input_layers_ += layer_count(item);
+    input_layers_ = layered_layer_count(input, input_record_length);
     point_v4_ = input.items.front().version == 4;
     auto& items = output_vlr_.items;
     if (items.back().type == ItemType::byte14) {

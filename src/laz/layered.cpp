@@ -381,6 +381,10 @@ class LayeredChunkEncoder final : public ChunkEncoder {
 
 }  // namespace
 
+std::size_t layered_layer_count(const LaszipVlr& vlr, std::uint16_t record_length) {
+    return plan_items(vlr, record_length).layer_count;
+}
+
 std::unique_ptr<ChunkDecoder> make_layered_chunk_decoder(const LaszipVlr& vlr,
                                                          std::uint16_t record_length,
                                                          DecodeScope scope) {

@@ -5,6 +5,7 @@
 //
 // A chunk is: the first record raw; uint32 point count; for every item in VLR order the
 // uint32 byte count of each of its layers; then the layers' bytes in the same order.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -13,8 +14,11 @@
 
 namespace lidarmill::laz {
 
-// Both throw util::InputError("", ...) when the item list does not describe a layered
-// record of `record_length` bytes (POINT14 first, known items, sizes adding up).
+// All three throw util::InputError("", ...) when the item list does not describe a
+// layered record of `record_length` bytes (POINT14 first, known items, sizes adding up).
+
+// Layers per chunk of this item list (the length of a chunk's table of layer sizes).
+std::size_t layered_layer_count(const LaszipVlr& vlr, std::uint16_t record_length);
 std::unique_ptr<ChunkDecoder> make_layered_chunk_decoder(const LaszipVlr& vlr,
                                                          std::uint16_t record_length,
                                                          DecodeScope scope = DecodeScope::all);
