@@ -48,6 +48,7 @@ struct ChunkJob {
     std::vector<std::uint8_t> records;
     std::vector<std::uint8_t> encoded;
     std::uint64_t points = 0;
+    std::function<std::vector<std::uint8_t>()> encode;  // a pre-encoded chunk's producer
 };
 
 class LazRecordWriter final : public las::RecordWriter {
@@ -105,10 +106,17 @@ class LazRecordWriter final : public las::RecordWriter {
         }
         if (points == 0) return;
         if (!vlr_.variable_chunks()) fixed_chunk_ended_early_ = points != vlr_.chunk_size;
-        auto job = std::make_shared<ChunkJob>();
+        auto job = spare_.empty() ? std::make_shared<ChunkJob>() : std::move(spare_.back());
+        if (!spare_.empty()) spare_.pop_back();
+        job->records.clear();
         job->points = points;
-        submit(std::move(job),
-               [produce = std::move(encode)](ChunkJob& j) { j.encoded = produce(); });
+        job->encode = std::move(encode);
+        in_flight_.push_back(job);
+        window_->push([job] {
+            job->encoded = job->encode();
+            job->encode = nullptr;  // frees what the producer held
+        });
+        while (window_->size() >= window_limit_ || window_->front_done()) write_front();
     }
 
     void finish() override {
@@ -155,24 +163,16 @@ class LazRecordWriter final : public las::RecordWriter {
         out_.write(placeholder);
     }
 
-    // Hands the pending chunk to the encoders.
+    // Hands the pending chunk to the encoders; writes finished chunks (in order) while
+    // the window is full.
     void close_chunk() {
         std::shared_ptr<ChunkJob> job = std::move(pending_);
         job->points = job->records.size() / record_length_;
-        submit(std::move(job), [this](ChunkJob& j) {
+        in_flight_.push_back(job);
+        window_->push([this, job] {
             auto& encoder = encoders_.local();
             if (!encoder) encoder = make_chunk_encoder(vlr_, point_format_, record_length_);
-            j.encoded = encoder->encode(j.records, j.points);
-        });
-    }
-
-    // Queues `job` with the work that fills its encoded bytes; writes finished chunks (in
-    // order) while the window is full. The work is dropped once done, freeing what it holds.
-    void submit(std::shared_ptr<ChunkJob> job, std::function<void(ChunkJob&)> work) {
-        in_flight_.push_back(job);
-        window_->push([job, work = std::move(work)]() mutable {
-            work(*job);
-            work = nullptr;
+            job->encoded = encoder->encode(job->records, job->records.size() / record_length_);
         });
         while (window_->size() >= window_limit_ || window_->front_done()) write_front();
     }
