@@ -5,6 +5,7 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -20,6 +21,85 @@ double widened(double squared_distance) {
 }
 
 constexpr std::size_t max_cells_per_point = 4;
+
+// The squared distance of rank `rank` (0-based) among the candidates. Candidate lists
+// hold a few dozen entries whose order is noise to the branch predictor, and
+// std::nth_element's compare-and-branch partitions were a fifth of the neighbour search.
+// This is a bucket select instead: within a ball, squared distances are spread about
+// evenly, so one histogram pass over the keys leaves a bucket of one or two candidates to
+// rank; a crowded bucket is bucketed again. No data-dependent branches but the last.
+double distance_of_rank(std::span<const Neighbour> candidates, std::size_t rank,
+                        std::span<double> keys) {
+    for (std::size_t i = 0; i < candidates.size(); ++i) keys[i] = candidates[i].squared_distance;
+    std::size_t count = candidates.size();
+    constexpr std::size_t max_buckets = 256;
+    std::array<std::uint32_t, max_buckets> histogram;
+    for (bool first_pass = true; count > 8; first_pass = false) {
+        // The first pass buckets from 0, a bound of every squared distance, and so needs
+        // only the maximum; four running maxima, as one chain of maxsd was a sixth of this.
+        double low = 0, high = 0;
+        if (first_pass) {
+            std::array<double, 4> highs{};
+            std::size_t i = 0;
+            for (; i + 4 <= count; i += 4) {
+                for (std::size_t lane = 0; lane < 4; ++lane) {
+                    highs[lane] = std::max(highs[lane], keys[i + lane]);
+                }
+            }
+            for (; i < count; ++i) highs[0] = std::max(highs[0], keys[i]);
+            high = std::max(std::max(highs[0], highs[1]), std::max(highs[2], highs[3]));
+            if (high == 0) return 0;
+        } else {
+            low = high = keys[0];
+            for (std::size_t i = 1; i < count; ++i) {
+                low = std::min(low, keys[i]);
+                high = std::max(high, keys[i]);
+            }
+            if (low == high) return low;
+        }
+        std::size_t buckets = 16;
+        while (buckets < 2 * count && buckets < max_buckets) buckets *= 2;
+        // Monotone in the key (a subtraction and a product rounded the same way for all),
+        // so buckets split the keys by value.
+        const double scale = static_cast<double>(buckets) / (high - low);
+        auto bucket_of = [&](double key) {
+            return std::min(static_cast<std::size_t>((key - low) * scale), buckets - 1);
+        };
+        std::fill_n(histogram.begin(), buckets, 0U);
+        for (std::size_t i = 0; i < count; ++i) ++histogram[bucket_of(keys[i])];
+        std::size_t bucket = 0;
+        while (rank >= histogram[bucket]) rank -= histogram[bucket++];
+        // Past the first pass, low and high fall into different buckets: fewer are kept.
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            const double key = keys[i];
+            keys[kept] = key;
+            kept += bucket_of(key) == bucket;
+        }
+        count = kept;
+    }
+    // A handful left: the key with `rank` smaller ones, counting ties.
+    for (std::size_t i = 0; i < count; ++i) {
+        std::size_t smaller = 0, not_larger = 0;
+        for (std::size_t j = 0; j < count; ++j) {
+            smaller += keys[j] < keys[i];
+            not_larger += keys[j] <= keys[i];
+        }
+        if (smaller <= rank && rank < not_larger) return keys[i];
+    }
+    return keys[0];  // not reached: some key has the rank
+}
+
+// Keeps the candidates within `bound`, in their order.
+void keep_within(NeighbourBuffer& candidates, double bound) {
+    Neighbour* const out = candidates.begin();
+    std::size_t kept = 0;
+    for (const Neighbour& candidate : candidates.view()) {
+        out[kept] = candidate;
+        kept += candidate.squared_distance <= bound;
+    }
+    candidates.shrink(kept);
+}
 
 }  // namespace
 
@@ -250,19 +330,9 @@ double GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
         }
         if (!ring_reachable(r + 1)) break;
         if (scratch.size() >= k) {
-            const auto kth = scratch.begin() + static_cast<std::ptrdiff_t>(k - 1);
-            std::nth_element(scratch.begin(), kth, scratch.end(),
-                             [](const Neighbour& a, const Neighbour& b) {
-                                 return a.squared_distance < b.squared_distance;
-                             });
-            bound = kth->squared_distance;
+            bound = distance_of_rank(scratch.view(), k - 1, scratch.keys());
             reach = std::sqrt(widened(bound));
-            // Beyond the k-th, only candidates tied with it stay.
-            Neighbour* kept_end = scratch.begin() + static_cast<std::ptrdiff_t>(k);
-            for (Neighbour* n = kept_end; n != scratch.end(); ++n) {
-                if (n->squared_distance == bound) *kept_end++ = *n;
-            }
-            scratch.shrink(static_cast<std::size_t>(kept_end - scratch.begin()));
+            keep_within(scratch, bound);  // the k nearest and any tied with the k-th
             settled_kth = bound;
             if (!ring_reachable(r + 1)) break;
         }
@@ -274,39 +344,22 @@ double GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
 // nearer than the k-th squared distance, then as many of the points tied at that distance
 // as are needed, chosen by coordinates and id. Only the (rare) ties are sorted.
 void GridIndex::select_nearest(std::size_t k, NeighbourBuffer& scratch, double kth_known) const {
-    double bound = kth_known;
-    if (bound < 0) {
-        const auto kth = scratch.begin() + static_cast<std::ptrdiff_t>(k - 1);
-        std::nth_element(scratch.begin(), kth, scratch.end(),
-                         [](const Neighbour& a, const Neighbour& b) {
-                             return a.squared_distance < b.squared_distance;
-                         });
-        bound = kth->squared_distance;
-    }
-    // Usually nothing beyond the k-th ties with it: then the first k are the answer (after
-    // the nth_element above, or, with kth_known, all candidates are within the bound).
-    if (kth_known < 0 &&
-        std::none_of(scratch.begin() + static_cast<std::ptrdiff_t>(k), scratch.end(),
-                     [&](const Neighbour& n) { return n.squared_distance == bound; })) {
-        scratch.shrink(k);
-        return;
-    }
+    const double bound =
+        kth_known >= 0 ? kth_known : distance_of_rank(scratch.view(), k - 1, scratch.keys());
+    keep_within(scratch, bound);
+    // Usually nothing beyond the k-th ties with it: the k left are the answer.
+    if (scratch.size() == k) return;
     const auto nearer = std::partition(scratch.begin(), scratch.end(), [&](const Neighbour& n) {
         return n.squared_distance < bound;
     });
-    const auto tied_end = std::partition(
-        nearer, scratch.end(), [&](const Neighbour& n) { return n.squared_distance == bound; });
-    const auto wanted = static_cast<std::ptrdiff_t>(k) - (nearer - scratch.begin());
-    if (tied_end - nearer > wanted) {
-        std::sort(nearer, tied_end, [&](const Neighbour& a, const Neighbour& b) {
-            const PackedPoint& p = points_[a.index];
-            const PackedPoint& q = points_[b.index];
-            if (p.x != q.x) return p.x < q.x;
-            if (p.y != q.y) return p.y < q.y;
-            if (p.z != q.z) return p.z < q.z;
-            return p.id < q.id;
-        });
-    }
+    std::sort(nearer, scratch.end(), [&](const Neighbour& a, const Neighbour& b) {
+        const PackedPoint& p = points_[a.index];
+        const PackedPoint& q = points_[b.index];
+        if (p.x != q.x) return p.x < q.x;
+        if (p.y != q.y) return p.y < q.y;
+        if (p.z != q.z) return p.z < q.z;
+        return p.id < q.id;
+    });
     scratch.shrink(k);
 }
 

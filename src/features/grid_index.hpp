@@ -49,6 +49,14 @@ class NeighbourBuffer {
     void reserve(std::size_t capacity) {
         if (capacity > capacity_) grow(capacity);
     }
+    // Room for one key per candidate, for selections that rearrange keys only.
+    std::span<double> keys() {
+        if (key_capacity_ < capacity_) {
+            keys_ = std::make_unique_for_overwrite<double[]>(capacity_);
+            key_capacity_ = capacity_;
+        }
+        return {keys_.get(), size_};
+    }
 
   private:
     void grow(std::size_t wanted) {
@@ -60,6 +68,8 @@ class NeighbourBuffer {
     }
     std::unique_ptr<Neighbour[]> data_;
     std::size_t size_ = 0, capacity_ = 0;
+    std::unique_ptr<double[]> keys_;
+    std::size_t key_capacity_ = 0;
 };
 
 class GridIndex {

@@ -1,5 +1,8 @@
 #include "features/ground_model.hpp"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -32,6 +35,11 @@ std::size_t cells_across(double low, double high, double cell_size) {
 // diagonal, the nearest measured cell met so far, so each cell costs O(1) whatever the
 // reach. The rays' contributions are still summed in the same fixed order, so the result
 // is the one of the ray walk, bit for bit.
+//
+// No ray reaches further than the fill reach, so bands of rows are filled independently
+// (in parallel: this ran serially between the parallel read and feature phases), each
+// sweep starting a reach before its band. Fills are written only to empty cells and
+// sources are read only from measured ones, so bands never read what another writes.
 class HoleFiller {
   public:
     HoleFiller(std::vector<double>& cells, std::size_t columns, double reach_in_cells)
@@ -44,11 +52,27 @@ class HoleFiller {
 
     void fill() {
         if (rows_ == 0 || cols_ == 0) return;
-        if (std::max(axis_steps_, diagonal_steps_) < std::numeric_limits<std::uint16_t>::max()) {
-            fill_with<std::uint16_t>();
-        } else {
-            fill_with<std::uint32_t>();
-        }
+        has_ground_.resize(cells_.size());
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells_.size(), 65536),
+                          [&](const tbb::blocked_range<std::size_t>& cells) {
+                              for (std::size_t c = cells.begin(); c != cells.end(); ++c) {
+                                  has_ground_[c] = !std::isnan(cells_[c]);
+                              }
+                          });
+        // Bands several reaches tall, so that the sweeps' run-up costs little.
+        const std::ptrdiff_t band_rows = std::max<std::ptrdiff_t>(64, 8 * axis_steps_);
+        const auto bands = static_cast<std::size_t>((rows_ + band_rows - 1) / band_rows);
+        const bool narrow_steps =
+            std::max(axis_steps_, diagonal_steps_) < std::numeric_limits<std::uint16_t>::max();
+        tbb::parallel_for(std::size_t{0}, bands, [&](std::size_t band) {
+            const std::ptrdiff_t first = static_cast<std::ptrdiff_t>(band) * band_rows;
+            const std::ptrdiff_t end = std::min(rows_, first + band_rows);
+            if (narrow_steps) {
+                fill_rows<std::uint16_t>(first, end);
+            } else {
+                fill_rows<std::uint32_t>(first, end);
+            }
+        });
     }
 
   private:
@@ -59,17 +83,23 @@ class HoleFiller {
         return steps;
     }
 
-    double measured(std::ptrdiff_t col, std::ptrdiff_t row) const {
-        return cells_[static_cast<std::size_t>(row * cols_ + col)];
+    std::size_t at(std::ptrdiff_t col, std::ptrdiff_t row) const {
+        return static_cast<std::size_t>(row * cols_ + col);
     }
+    bool has_ground(std::ptrdiff_t col, std::ptrdiff_t row) const {
+        return has_ground_[at(col, row)] != 0;
+    }
+    // Only for cells with ground: their values never change.
+    double measured(std::ptrdiff_t col, std::ptrdiff_t row) const { return cells_[at(col, row)]; }
 
     // Rays towards higher rows, in ray order: (0, 1), (1, 1), (-1, 1) as (column, row) steps.
     // Sweeping rows downwards from the top, the nearest measured row above each cell is
     // carried per column, per diagonal (column - row) and per anti-diagonal (column + row);
-    // the step to it (0: none within reach) is kept per cell for the second sweep.
+    // the step to it (0: none within reach) is kept per cell of rows [first, end) for the
+    // second sweep.
     template <typename Step>
-    std::vector<Step> steps_upwards() const {
-        std::vector<Step> steps(cells_.size() * 3, 0);
+    std::vector<Step> steps_upwards(std::ptrdiff_t first, std::ptrdiff_t end) const {
+        std::vector<Step> steps(static_cast<std::size_t>((end - first) * cols_) * 3, 0);
         constexpr std::ptrdiff_t none = -1;
         std::vector<std::ptrdiff_t> column_hit(static_cast<std::size_t>(cols_), none);
         std::vector<std::ptrdiff_t> diagonal_hit(static_cast<std::size_t>(cols_ + rows_), none);
@@ -77,19 +107,20 @@ class HoleFiller {
         auto step_to = [](std::ptrdiff_t hit_row, std::ptrdiff_t row, std::ptrdiff_t limit) {
             return hit_row != none && hit_row - row <= limit ? Step(hit_row - row) : Step(0);
         };
-        for (std::ptrdiff_t row = rows_ - 1; row >= 0; --row) {
+        for (std::ptrdiff_t row = std::min(rows_, end + axis_steps_) - 1; row >= first; --row) {
             for (std::ptrdiff_t col = 0; col < cols_; ++col) {
                 const auto diagonal = static_cast<std::size_t>(col - row + rows_ - 1);
                 const auto anti = static_cast<std::size_t>(col + row);
-                if (std::isnan(measured(col, row))) {
-                    Step* const out = &steps[static_cast<std::size_t>(row * cols_ + col) * 3];
-                    out[0] = step_to(column_hit[static_cast<std::size_t>(col)], row, axis_steps_);
-                    out[1] = step_to(diagonal_hit[diagonal], row, diagonal_steps_);
-                    out[2] = step_to(anti_hit[anti], row, diagonal_steps_);
-                } else {
+                if (has_ground(col, row)) {
                     column_hit[static_cast<std::size_t>(col)] = row;
                     diagonal_hit[diagonal] = row;
                     anti_hit[anti] = row;
+                } else if (row < end) {
+                    Step* const out =
+                        &steps[static_cast<std::size_t>((row - first) * cols_ + col) * 3];
+                    out[0] = step_to(column_hit[static_cast<std::size_t>(col)], row, axis_steps_);
+                    out[1] = step_to(diagonal_hit[diagonal], row, diagonal_steps_);
+                    out[2] = step_to(anti_hit[anti], row, diagonal_steps_);
                 }
             }
         }
@@ -102,9 +133,10 @@ class HoleFiller {
         std::ptrdiff_t at = -1;  // -1: none yet
     };
 
+    // Fills the empty cells of rows [first, end).
     template <typename Step>
-    void fill_with() {
-        const std::vector<Step> up = steps_upwards<Step>();
+    void fill_rows(std::ptrdiff_t first, std::ptrdiff_t end) {
+        const std::vector<Step> up = steps_upwards<Step>(first, end);
         const double diagonal_length = std::sqrt(2.0);
         // Rays towards lower rows, carried upwards: (0, -1), (1, -1), (-1, -1).
         std::vector<Hit> column_hit(static_cast<std::size_t>(cols_));
@@ -113,70 +145,78 @@ class HoleFiller {
         // Rays along the row: nearest measured column to the right and to the left.
         std::vector<std::ptrdiff_t> right(static_cast<std::size_t>(cols_));
         std::vector<std::ptrdiff_t> left(static_cast<std::size_t>(cols_));
-        std::vector<double> filled(static_cast<std::size_t>(cols_));
-        for (std::ptrdiff_t row = 0; row < rows_; ++row) {
-            std::ptrdiff_t seen = -1;
-            for (std::ptrdiff_t col = cols_ - 1; col >= 0; --col) {
-                if (!std::isnan(measured(col, row))) seen = col;
-                right[static_cast<std::size_t>(col)] = seen;
-            }
-            seen = -1;
+        for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(0, first - axis_steps_); row < end;
+             ++row) {
+            if (row >= first)
+                fill_row<Step>(row, &up[static_cast<std::size_t>((row - first) * cols_) * 3],
+                               column_hit, anti_hit, diagonal_hit, right, left, diagonal_length);
+            // Carry this row's measured cells to the rows above.
             for (std::ptrdiff_t col = 0; col < cols_; ++col) {
-                if (!std::isnan(measured(col, row))) seen = col;
-                left[static_cast<std::size_t>(col)] = seen;
-            }
-            for (std::ptrdiff_t col = 0; col < cols_; ++col) {
-                const auto c = static_cast<std::size_t>(col);
-                filled[c] = measured(col, row);
-                if (!std::isnan(filled[c])) continue;
-                double weighted_sum = 0, weight_sum = 0;
-                auto add = [&](std::ptrdiff_t step, double length, double value) {
-                    const double weight = 1.0 / (static_cast<double>(step) * length);
-                    weighted_sum += weight * value;
-                    weight_sum += weight;
-                };
-                auto add_along_row = [&](std::ptrdiff_t hit_col) {
-                    const std::ptrdiff_t step = hit_col < 0 ? 0 : std::abs(hit_col - col);
-                    if (step > 0 && step <= axis_steps_) add(step, 1.0, measured(hit_col, row));
-                };
-                auto add_below = [&](const Hit& hit, double length, std::ptrdiff_t limit) {
-                    if (hit.at >= 0 && row - hit.at <= limit) add(row - hit.at, length, hit.value);
-                };
-                const Step* const above = &up[static_cast<std::size_t>(row * cols_ + col) * 3];
-                const auto diagonal = static_cast<std::size_t>(col - row + rows_ - 1);
-                const auto anti = static_cast<std::size_t>(col + row);
-                add_along_row(right[c]);                                          // (1, 0)
-                add_along_row(left[c]);                                           // (-1, 0)
-                if (above[0]) add(above[0], 1.0, measured(col, row + above[0]));  // (0, 1)
-                add_below(column_hit[c], 1.0, axis_steps_);                       // (0, -1)
-                if (above[1]) {                                                   // (1, 1)
-                    add(above[1], diagonal_length, measured(col + above[1], row + above[1]));
-                }
-                add_below(anti_hit[anti], diagonal_length, diagonal_steps_);  // (1, -1)
-                if (above[2]) {                                               // (-1, 1)
-                    add(above[2], diagonal_length, measured(col - above[2], row + above[2]));
-                }
-                add_below(diagonal_hit[diagonal], diagonal_length, diagonal_steps_);  // (-1, -1)
-                if (weight_sum > 0) filled[c] = weighted_sum / weight_sum;
-            }
-            // Carry this row's measured cells before they are overwritten by the fills.
-            for (std::ptrdiff_t col = 0; col < cols_; ++col) {
-                const double value = measured(col, row);
-                if (std::isnan(value)) continue;
-                const Hit hit{value, row};
+                if (!has_ground(col, row)) continue;
+                const Hit hit{measured(col, row), row};
                 column_hit[static_cast<std::size_t>(col)] = hit;
                 // A cell (c, r) looks towards (c + s, r - s): same column + row.
                 anti_hit[static_cast<std::size_t>(col + row)] = hit;
                 // and towards (c - s, r - s): same column - row.
                 diagonal_hit[static_cast<std::size_t>(col - row + rows_ - 1)] = hit;
             }
-            std::copy(filled.begin(), filled.end(), cells_.begin() + row * cols_);
+        }
+    }
+
+    template <typename Step>
+    void fill_row(std::ptrdiff_t row, const Step* up, const std::vector<Hit>& column_hit,
+                  const std::vector<Hit>& anti_hit, const std::vector<Hit>& diagonal_hit,
+                  std::vector<std::ptrdiff_t>& right, std::vector<std::ptrdiff_t>& left,
+                  double diagonal_length) {
+        std::ptrdiff_t seen = -1;
+        for (std::ptrdiff_t col = cols_ - 1; col >= 0; --col) {
+            if (has_ground(col, row)) seen = col;
+            right[static_cast<std::size_t>(col)] = seen;
+        }
+        seen = -1;
+        for (std::ptrdiff_t col = 0; col < cols_; ++col) {
+            if (has_ground(col, row)) seen = col;
+            left[static_cast<std::size_t>(col)] = seen;
+        }
+        for (std::ptrdiff_t col = 0; col < cols_; ++col) {
+            if (has_ground(col, row)) continue;
+            const auto c = static_cast<std::size_t>(col);
+            double weighted_sum = 0, weight_sum = 0;
+            auto add = [&](std::ptrdiff_t step, double length, double value) {
+                const double weight = 1.0 / (static_cast<double>(step) * length);
+                weighted_sum += weight * value;
+                weight_sum += weight;
+            };
+            auto add_along_row = [&](std::ptrdiff_t hit_col) {
+                const std::ptrdiff_t step = hit_col < 0 ? 0 : std::abs(hit_col - col);
+                if (step > 0 && step <= axis_steps_) add(step, 1.0, measured(hit_col, row));
+            };
+            auto add_below = [&](const Hit& hit, double length, std::ptrdiff_t limit) {
+                if (hit.at >= 0 && row - hit.at <= limit) add(row - hit.at, length, hit.value);
+            };
+            const Step* const above = up + c * 3;
+            const auto diagonal = static_cast<std::size_t>(col - row + rows_ - 1);
+            const auto anti = static_cast<std::size_t>(col + row);
+            add_along_row(right[c]);                                          // (1, 0)
+            add_along_row(left[c]);                                           // (-1, 0)
+            if (above[0]) add(above[0], 1.0, measured(col, row + above[0]));  // (0, 1)
+            add_below(column_hit[c], 1.0, axis_steps_);                       // (0, -1)
+            if (above[1]) {                                                   // (1, 1)
+                add(above[1], diagonal_length, measured(col + above[1], row + above[1]));
+            }
+            add_below(anti_hit[anti], diagonal_length, diagonal_steps_);  // (1, -1)
+            if (above[2]) {                                               // (-1, 1)
+                add(above[2], diagonal_length, measured(col - above[2], row + above[2]));
+            }
+            add_below(diagonal_hit[diagonal], diagonal_length, diagonal_steps_);  // (-1, -1)
+            if (weight_sum > 0) cells_[at(col, row)] = weighted_sum / weight_sum;
         }
     }
 
     std::vector<double>& cells_;
     std::ptrdiff_t cols_, rows_;
     std::ptrdiff_t axis_steps_, diagonal_steps_;
+    std::vector<std::uint8_t> has_ground_;
 };
 
 }  // namespace
@@ -235,9 +275,13 @@ GroundModel GroundModelBuilder::build() const {
     model.columns_ = columns_;
     model.rows_ = rows_;
     model.cells_.resize(z_sum_.size());
-    for (std::size_t cell = 0; cell < z_sum_.size(); ++cell) {
-        model.cells_[cell] = z_count_[cell] ? z_sum_[cell] / z_count_[cell] : no_data;
-    }
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, z_sum_.size(), 65536),
+                      [&](const tbb::blocked_range<std::size_t>& cells) {
+                          for (std::size_t cell = cells.begin(); cell != cells.end(); ++cell) {
+                              model.cells_[cell] =
+                                  z_count_[cell] ? z_sum_[cell] / z_count_[cell] : no_data;
+                          }
+                      });
     HoleFiller(model.cells_, columns_, params_.fill_reach / params_.cell_size).fill();
     return model;
 }

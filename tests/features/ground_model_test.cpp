@@ -83,9 +83,10 @@ TEST(GroundModel, IgnoresPointsOutsideTheExtentAndRejectsBadGrids) {
     EXPECT_THROW(GroundModelBuilder({0, 0, 1e6, 1e6}, {.cell_size = 0.01}), util::UsageError);
 }
 
-// The fill sweeps must give exactly what walking the 8 rays from every empty cell gives.
+// The fill sweeps must give exactly what walking the 8 rays from every empty cell gives,
+// also across the bands of rows that are filled in parallel (64 rows and more).
 TEST(GroundModel, FillEqualsAWalkAlongEightRays) {
-    const std::size_t columns = 97, rows = 61;
+    const std::size_t columns = 97, rows = 211;
     GroundParams params{.cell_size = 1.0, .fill_reach = 9.5};
     GroundModelBuilder builder({0, 0, double(columns) - 3, double(rows) - 3}, params);
     ASSERT_EQ(builder.build().columns(), columns);
