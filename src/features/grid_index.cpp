@@ -28,6 +28,7 @@ constexpr std::size_t max_cells_per_point = 4;
 // This is a bucket select instead: within a ball, squared distances are spread about
 // evenly, so one histogram pass over the keys leaves a bucket of one or two candidates to
 // rank; a crowded bucket is bucketed again. No data-dependent branches but the last.
+// Needs rank < candidates.size() and room for as many keys.
 double distance_of_rank(std::span<const Neighbour> candidates, std::size_t rank,
                         std::span<double> keys) {
     for (std::size_t i = 0; i < candidates.size(); ++i) keys[i] = candidates[i].squared_distance;
@@ -62,6 +63,11 @@ double distance_of_rank(std::span<const Neighbour> candidates, std::size_t rank,
         // Monotone in the key (a subtraction and a product rounded the same way for all),
         // so buckets split the keys by value.
         const double scale = static_cast<double>(buckets) / (high - low);
+        if (!std::isfinite(scale)) {  // keys a few denormals apart: rank them plainly
+            std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(rank),
+                             keys.begin() + static_cast<std::ptrdiff_t>(count));
+            return keys[rank];
+        }
         auto bucket_of = [&](double key) {
             return std::min(static_cast<std::size_t>((key - low) * scale), buckets - 1);
         };

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -89,6 +90,25 @@ TEST(GridIndex, MatchesBruteForceOnStripsColumnsAndIsolatedPoints) {
     Scene single;
     single.add(1, 2, 3, 2);
     expect_exact(single, 25.0, 20, 8);
+}
+
+TEST(GridIndex, MatchesBruteForceWhereDistancesAreDenormalOrCrowded) {
+    // Squared distances a few denormals apart: too close to bucket by value.
+    Scene specks;
+    for (int i = 0; i < 60; ++i) specks.add(i * 1e-162, 0, 0, 2);
+    expect_exact(specks, 25.0, 20, 8);
+    // A ring of points at one distance around a dense core, and far points: the k-th
+    // distance sits in a crowded bucket that must be split again.
+    Scene ring;
+    std::mt19937 engine(9);
+    for (int i = 0; i < 400; ++i) {
+        const double angle = i * 0.0157;
+        ring.add(10 + std::cos(angle), 10 + std::sin(angle), 0, 2);
+        ring.add(10 + (engine() % 1000) * 1e-5, 10 + (engine() % 1000) * 1e-5, 0, 2);
+    }
+    for (int i = 0; i < 50; ++i) ring.add(10 + i * 0.08, 14, 0, 2);
+    expect_exact(ring, 25.0, 30, 8);
+    expect_exact(ring, 25.0, 420, 8);
 }
 
 }  // namespace
