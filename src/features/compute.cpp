@@ -2,6 +2,7 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
 #include <tbb/parallel_sort.h>
 
 #include <Eigen/Eigenvalues>
@@ -15,6 +16,7 @@
 
 #include "features/grid_index.hpp"
 #include "util/error.hpp"
+#include "util/uninitialized.hpp"
 
 namespace lidarmill::features {
 namespace {
@@ -63,11 +65,22 @@ void validate(const PointCloudView& cloud, std::span<const std::uint32_t> query,
     if (n >= std::numeric_limits<std::uint32_t>::max()) {
         throw util::UsageError("too many points for one feature computation");
     }
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!std::isfinite(cloud.x[i]) || !std::isfinite(cloud.y[i]) ||
-            !std::isfinite(cloud.z[i])) {
-            throw util::UsageError("point " + std::to_string(i) + " has a non-finite coordinate");
-        }
+    // The first point with a non-finite coordinate, if any (n: none).
+    const std::size_t first_bad = tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, n, 65536), n,
+        [&](const tbb::blocked_range<std::size_t>& points, std::size_t bad) {
+            for (std::size_t i = points.begin(); i != points.end() && i < bad; ++i) {
+                if (!std::isfinite(cloud.x[i]) || !std::isfinite(cloud.y[i]) ||
+                    !std::isfinite(cloud.z[i])) {
+                    return i;
+                }
+            }
+            return bad;
+        },
+        [](std::size_t a, std::size_t b) { return std::min(a, b); });
+    if (first_bad < n) {
+        throw util::UsageError("point " + std::to_string(first_bad) +
+                               " has a non-finite coordinate");
     }
     if (params.k < 1 || !(params.max_radius > 0) || !(params.radius > 0)) {
         throw util::UsageError("k, max_radius and radius must be positive");
@@ -279,30 +292,56 @@ class PointFeatures {
 // then share cells in cache and pass each other a good k-th distance hint. Listed by
 // scattering each query to its packed position: linear, where sorting the pairs cost as
 // much as a tenth of the neighbour search.
-std::vector<std::pair<std::uint32_t, std::uint32_t>> visit_order(
-    const detail::GridIndex& index, std::span<const std::uint32_t> query) {
+struct Visit {
+    std::uint32_t packed_index, slot_index;
+    auto operator<=>(const Visit&) const = default;
+};
+
+util::UninitVector<Visit> visit_order(const detail::GridIndex& index,
+                                      std::span<const std::uint32_t> query) {
     constexpr auto not_queried = std::numeric_limits<std::uint32_t>::max();
-    std::vector<std::uint32_t> slot_at(index.points().size(), not_queried);
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> visits;
-    visits.reserve(query.size());
+    const std::size_t n = index.points().size();
+    constexpr std::size_t block = 65536;
+    const std::size_t blocks = (n + block - 1) / block;
+    util::UninitVector<std::uint32_t> slot_at(n);
+    tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
+        std::fill(slot_at.begin() + static_cast<std::ptrdiff_t>(b * block),
+                  slot_at.begin() + static_cast<std::ptrdiff_t>(std::min(n, (b + 1) * block)),
+                  not_queried);
+    });
     bool duplicates = false;
     for (std::size_t i = 0; i < query.size(); ++i) {
         std::uint32_t& slot = slot_at[index.position(query[i])];
         duplicates |= slot != not_queried;
         slot = static_cast<std::uint32_t>(i);
     }
+    util::UninitVector<Visit> visits;
     if (duplicates) {  // a point queried twice: rare, sort the pairs instead
+        visits.reserve(query.size());
         for (std::size_t i = 0; i < query.size(); ++i) {
-            visits.emplace_back(index.position(query[i]), static_cast<std::uint32_t>(i));
+            visits.push_back({index.position(query[i]), static_cast<std::uint32_t>(i)});
         }
         tbb::parallel_sort(visits.begin(), visits.end());
         return visits;
     }
-    for (std::size_t p = 0; p < slot_at.size(); ++p) {
-        if (slot_at[p] != not_queried) {
-            visits.emplace_back(static_cast<std::uint32_t>(p), slot_at[p]);
+    // Packed positions in order, by blocks: counted, then written, in parallel.
+    std::vector<std::size_t> before(blocks + 1, 0);
+    tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
+        std::size_t queried = 0;
+        for (std::size_t p = b * block; p < std::min(n, (b + 1) * block); ++p) {
+            queried += slot_at[p] != not_queried;
         }
-    }
+        before[b + 1] = queried;
+    });
+    for (std::size_t b = 0; b < blocks; ++b) before[b + 1] += before[b];
+    visits.resize(before[blocks]);
+    tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
+        std::size_t at = before[b];
+        for (std::size_t p = b * block; p < std::min(n, (b + 1) * block); ++p) {
+            if (slot_at[p] != not_queried)
+                visits[at++] = {static_cast<std::uint32_t>(p), slot_at[p]};
+        }
+    });
     return visits;
 }
 

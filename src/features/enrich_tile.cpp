@@ -27,6 +27,7 @@
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/memory.hpp"
+#include "util/uninitialized.hpp"
 
 namespace lidarmill::features {
 namespace fs = std::filesystem;
@@ -333,8 +334,9 @@ namespace {
 
 // The points loaded for one chunk: its own points first, then the halo.
 struct ChunkCloud {
-    std::vector<double> x, y, z;
-    std::vector<std::uint64_t> ids;
+    // Filled by parallel loops right after resize().
+    util::UninitVector<double> x, y, z;
+    util::UninitVector<std::uint64_t> ids;
     std::size_t own = 0;
 
     void clear() {
@@ -367,7 +369,7 @@ class SummaryAccumulator {
                                 -std::numeric_limits<double>::infinity(), 0});
         }
     }
-    void add(std::span<const std::vector<float>> columns, std::size_t count) {
+    void add(std::span<const std::span<float>> columns, std::size_t count) {
         tbb::parallel_for(std::size_t{0}, summary_.size(), [&](std::size_t f) {
             auto& s = summary_[f];
             for (std::size_t i = 0; i < count; ++i) {
@@ -708,17 +710,22 @@ class TileJob {
         columns_.resize(options_.features.size());
         std::vector<std::span<float>> spans;
         for (auto& column : columns_) {
-            column.assign(own, std::numeric_limits<float>::quiet_NaN());
+            column.resize(own);  // every value is written by compute_features
             spans.emplace_back(column);
         }
         if (own > 0) {
             query_.resize(own);
-            for (std::size_t i = 0; i < own; ++i) query_[i] = static_cast<std::uint32_t>(i);
+            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own, 65536),
+                              [&](const tbb::blocked_range<std::size_t>& points) {
+                                  for (std::size_t i = points.begin(); i != points.end(); ++i) {
+                                      query_[i] = static_cast<std::uint32_t>(i);
+                                  }
+                              });
             const PointCloudView view{cloud.x, cloud.y, cloud.z, cloud.ids};
             compute_features(view, query_, options_.features, options_.neighbourhood,
                              need_ground_ ? &ground_ : nullptr, spans);
         }
-        summary_.add(columns_, own);
+        summary_.add(spans, own);
         spans_ = std::move(spans);
         progress_.advance(own);
     }
@@ -1091,9 +1098,9 @@ class TileJob {
     SummaryAccumulator summary_;
     ProgressCounter progress_;
     std::uint64_t points_read_ = 0;
-    std::vector<std::vector<float>> columns_;
+    std::vector<util::UninitVector<float>> columns_;
     std::vector<std::span<float>> spans_;
-    std::vector<std::uint32_t> query_;
+    util::UninitVector<std::uint32_t> query_;
     std::vector<std::string> warnings_;
     las::PointStats stats_;  // of the input records, for a header written without them
     std::optional<laz::LayerAppender> appender_;

@@ -172,7 +172,7 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
 
     // Counting sort of the points into row-major cells.
     const auto cell_count = static_cast<std::size_t>(columns_ * rows_);
-    std::vector<std::uint32_t> cell_of_point(n);
+    util::UninitVector<std::uint32_t> cell_of_point(n);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 65536),
                       [&](const tbb::blocked_range<std::size_t>& points) {
                           for (std::size_t i = points.begin(); i != points.end(); ++i) {
@@ -183,7 +183,7 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
     for (std::size_t i = 0; i < n; ++i) ++cell_start_[cell_of_point[i] + 1];
     for (std::size_t c = 0; c < cell_count; ++c) cell_start_[c + 1] += cell_start_[c];
     std::vector<std::uint32_t> fill(cell_start_.begin(), cell_start_.end() - 1);
-    std::vector<std::uint32_t> cloud_index(n);
+    util::UninitVector<std::uint32_t> cloud_index(n);
     for (std::size_t i = 0; i < n; ++i) cloud_index[fill[cell_of_point[i]]++] = std::uint32_t(i);
     // Within a cell, points go by height: a query then only reads the slab of each cell
     // within reach in z. Trees and walls stack many points on one xy cell, and without

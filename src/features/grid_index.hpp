@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "features/point_cloud.hpp"
+#include "util/uninitialized.hpp"
 
 namespace lidarmill::features::detail {
 
@@ -109,8 +110,8 @@ class GridIndex {
     double origin_x_ = 0, origin_y_ = 0, cell_size_ = 1;
     std::ptrdiff_t columns_ = 1, rows_ = 1;
     std::vector<std::uint32_t> cell_start_;  // columns_ * rows_ + 1 offsets into points_
-    std::vector<PackedPoint> points_;
-    std::vector<std::uint32_t> position_;
+    util::UninitVector<PackedPoint> points_;
+    util::UninitVector<std::uint32_t> position_;
 };
 
 }  // namespace lidarmill::features::detail

@@ -42,7 +42,7 @@ std::size_t cells_across(double low, double high, double cell_size) {
 // sources are read only from measured ones, so bands never read what another writes.
 class HoleFiller {
   public:
-    HoleFiller(std::vector<double>& cells, std::size_t columns, double reach_in_cells)
+    HoleFiller(util::UninitVector<double>& cells, std::size_t columns, double reach_in_cells)
         : cells_(cells),
           cols_(static_cast<std::ptrdiff_t>(columns)),
           rows_(static_cast<std::ptrdiff_t>(cells.size() / columns)),
@@ -213,10 +213,10 @@ class HoleFiller {
         }
     }
 
-    std::vector<double>& cells_;
+    util::UninitVector<double>& cells_;
     std::ptrdiff_t cols_, rows_;
     std::ptrdiff_t axis_steps_, diagonal_steps_;
-    std::vector<std::uint8_t> has_ground_;
+    util::UninitVector<std::uint8_t> has_ground_;
 };
 
 }  // namespace
@@ -239,8 +239,15 @@ GroundModelBuilder::GroundModelBuilder(const XyExtent& extent, const GroundParam
     }
     columns_ = cells_across(extent.min_x, extent.max_x, params.cell_size);
     rows_ = cells_across(extent.min_y, extent.max_y, params.cell_size);
-    z_sum_.assign(columns_ * rows_, 0.0);
-    z_count_.assign(columns_ * rows_, 0);
+    // Zeroed in parallel: a sparse 3 km tile at 1 m has 9 M cells (108 MB to write).
+    z_sum_.resize(columns_ * rows_);
+    z_count_.resize(columns_ * rows_);
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, z_sum_.size(), 65536),
+        [&](const tbb::blocked_range<std::size_t>& cells) {
+            std::fill(z_sum_.begin() + cells.begin(), z_sum_.begin() + cells.end(), 0.0);
+            std::fill(z_count_.begin() + cells.begin(), z_count_.begin() + cells.end(), 0U);
+        });
 }
 
 void GroundModelBuilder::add(double x, double y, double z) {

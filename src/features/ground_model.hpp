@@ -9,6 +9,8 @@
 #include <span>
 #include <vector>
 
+#include "util/uninitialized.hpp"
+
 namespace lidarmill::features {
 
 struct GroundParams {
@@ -43,7 +45,7 @@ class GroundModel {
     friend class GroundModelBuilder;
     double origin_x_ = 0, origin_y_ = 0, cell_size_ = 1;
     std::size_t columns_ = 0, rows_ = 0;
-    std::vector<double> cells_;  // row-major, NaN = no ground
+    util::UninitVector<double> cells_;  // row-major, NaN = no ground
 };
 
 // Collects ground points of a WHOLE tile (so heights do not depend on chunking), then
@@ -67,8 +69,8 @@ class GroundModelBuilder {
     GroundParams params_;
     double origin_x_, origin_y_;
     std::size_t columns_, rows_;
-    std::vector<double> z_sum_;
-    std::vector<std::uint32_t> z_count_;
+    util::UninitVector<double> z_sum_;
+    util::UninitVector<std::uint32_t> z_count_;
     std::size_t added_ = 0, ignored_ = 0;
 };
 
