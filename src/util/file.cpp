@@ -86,6 +86,14 @@ void File::write(std::span<const std::uint8_t> bytes) {
     if (std::fwrite(bytes.data(), 1, bytes.size(), handle_.get()) != bytes.size()) {
         throw InputError(path_, "write failed: " + errno_text());
     }
+    unsynced_bytes_ += bytes.size();
+    if (writeback_interval_ > 0 && unsynced_bytes_ >= writeback_interval_) {
+        flush();
+        // Only starts the writeback of what is dirty (whole file: the header may have
+        // been rewritten); a failure here is reported by the fsync that follows.
+        ::sync_file_range(fileno(handle_.get()), 0, 0, SYNC_FILE_RANGE_WRITE);
+        unsynced_bytes_ = 0;
+    }
 }
 
 void File::flush() {
@@ -114,6 +122,9 @@ std::filesystem::path temp_name_for(const std::filesystem::path& final_path) {
 AtomicOutputFile::AtomicOutputFile(const std::filesystem::path& final_path)
     : final_path_(final_path), temp_path_(temp_name_for(final_path)) {
     file_ = File(temp_path_, File::Mode::write);
+    // commit() waited 0.4 s for 800 MB of enrich output to reach the disk; written back
+    // as it goes, the wait overlaps the work.
+    file_.start_writeback_every(std::uint64_t{32} << 20);
 }
 
 AtomicOutputFile::~AtomicOutputFile() {

@@ -30,6 +30,9 @@ class File {
     void pread_exact(std::uint64_t offset, std::span<std::uint8_t> out,
                      const char* what = "data") const;
     void write(std::span<const std::uint8_t> bytes);
+    // From now on, every `bytes` written start being written back to the disk (without
+    // waiting for it), so that a final fsync finds little left to do. 0: off.
+    void start_writeback_every(std::uint64_t bytes) { writeback_interval_ = bytes; }
     void flush();
     std::FILE* get() const { return handle_.get(); }
     bool is_open() const { return static_cast<bool>(handle_); }
@@ -41,6 +44,7 @@ class File {
     };
     std::unique_ptr<std::FILE, Closer> handle_;
     std::string path_;
+    std::uint64_t writeback_interval_ = 0, unsynced_bytes_ = 0;
 };
 
 // Writes to "<dir>/.<name>.tmp-<pid>-<n>" and renames to the final path on commit().
