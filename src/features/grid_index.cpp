@@ -202,12 +202,14 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
                           }
                       });
     points_.resize(n);
+    ids_.resize(n);
     position_.resize(n);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 65536),
                       [&](const tbb::blocked_range<std::size_t>& slots) {
                           for (std::size_t slot = slots.begin(); slot != slots.end(); ++slot) {
                               const std::uint32_t i = cloud_index[slot];
-                              points_[slot] = {cloud.x[i], cloud.y[i], cloud.z[i], cloud.id(i)};
+                              points_[slot] = {cloud.x[i], cloud.y[i], cloud.z[i]};
+                              ids_[slot] = cloud.id(i);
                               position_[i] = static_cast<std::uint32_t>(slot);
                           }
                       });
@@ -364,7 +366,7 @@ void GridIndex::select_nearest(std::size_t k, NeighbourBuffer& scratch, double k
         if (p.x != q.x) return p.x < q.x;
         if (p.y != q.y) return p.y < q.y;
         if (p.z != q.z) return p.z < q.z;
-        return p.id < q.id;
+        return ids_[a.index] < ids_[b.index];
     });
     scratch.shrink(k);
 }

@@ -18,9 +18,10 @@
 
 namespace lidarmill::features::detail {
 
+// 24 bytes: the searches read a few dozen per query, and the ids they rarely need live
+// apart (GridIndex::id) so that more points share each cache line.
 struct PackedPoint {
     double x, y, z;
-    std::uint64_t id;
 };
 
 struct Neighbour {
@@ -81,6 +82,8 @@ class GridIndex {
     // Points in cell order, by z within a cell; `position(i)` is where cloud point i went.
     std::span<const PackedPoint> points() const { return points_; }
     std::uint32_t position(std::size_t cloud_index) const { return position_[cloud_index]; }
+    // The point id (PointCloudView::id) of points()[packed_index].
+    std::uint64_t id(std::size_t packed_index) const { return ids_[packed_index]; }
 
     // The up to k nearest points within sqrt(squared_limit) of `query` (itself
     // included) under the total order, in no particular order. The result lives in `scratch`, a
@@ -111,6 +114,7 @@ class GridIndex {
     std::ptrdiff_t columns_ = 1, rows_ = 1;
     std::vector<std::uint32_t> cell_start_;  // columns_ * rows_ + 1 offsets into points_
     util::UninitVector<PackedPoint> points_;
+    util::UninitVector<std::uint64_t> ids_;
     util::UninitVector<std::uint32_t> position_;
 };
 

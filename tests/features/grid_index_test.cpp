@@ -46,10 +46,10 @@ void expect_exact(const Scene& scene, double limit, std::size_t k, double points
         if (q % 7 == 0) hint = 1e-9;
         if (q % 11 == 0) hint = 1e9;
         const PackedPoint& point = index.points()[index.position(q)];
-        ASSERT_EQ(point.id, ids[q]);
+        ASSERT_EQ(index.id(index.position(q)), ids[q]);
         std::vector<std::uint64_t> got;
         for (const auto& n : index.nearest(point, limit, k, scratch, hint)) {
-            got.push_back(index.points()[n.index].id);
+            got.push_back(index.id(n.index));
         }
         auto want = brute_force(scene, ids, q, limit, k);
         std::ranges::sort(got);
