@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "features/blocks.hpp"
 #include "features/grid_index.hpp"
 #include "util/error.hpp"
 #include "util/uninitialized.hpp"
@@ -301,13 +302,10 @@ util::UninitVector<Visit> visit_order(const detail::GridIndex& index,
                                       std::span<const std::uint32_t> query) {
     constexpr auto not_queried = std::numeric_limits<std::uint32_t>::max();
     const std::size_t n = index.points().size();
-    constexpr std::size_t block = 65536;
-    const std::size_t blocks = (n + block - 1) / block;
     util::UninitVector<std::uint32_t> slot_at(n);
-    tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
-        std::fill(slot_at.begin() + static_cast<std::ptrdiff_t>(b * block),
-                  slot_at.begin() + static_cast<std::ptrdiff_t>(std::min(n, (b + 1) * block)),
-                  not_queried);
+    detail::for_each_block(n, [&](std::size_t, std::size_t first, std::size_t last) {
+        std::fill(slot_at.begin() + static_cast<std::ptrdiff_t>(first),
+                  slot_at.begin() + static_cast<std::ptrdiff_t>(last), not_queried);
     });
     bool duplicates = false;
     for (std::size_t i = 0; i < query.size(); ++i) {
@@ -325,21 +323,13 @@ util::UninitVector<Visit> visit_order(const detail::GridIndex& index,
         return visits;
     }
     // Packed positions in order, by blocks: counted, then written, in parallel.
-    std::vector<std::size_t> before(blocks + 1, 0);
-    tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
-        std::size_t queried = 0;
-        for (std::size_t p = b * block; p < std::min(n, (b + 1) * block); ++p) {
-            queried += slot_at[p] != not_queried;
-        }
-        before[b + 1] = queried;
-    });
-    for (std::size_t b = 0; b < blocks; ++b) before[b + 1] += before[b];
-    visits.resize(before[blocks]);
-    tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
+    const auto queried = [&](std::size_t p) { return slot_at[p] != not_queried; };
+    const std::vector<std::size_t> before = detail::kept_before_blocks(n, queried);
+    visits.resize(before.back());
+    detail::for_each_block(n, [&](std::size_t b, std::size_t first, std::size_t last) {
         std::size_t at = before[b];
-        for (std::size_t p = b * block; p < std::min(n, (b + 1) * block); ++p) {
-            if (slot_at[p] != not_queried)
-                visits[at++] = {static_cast<std::uint32_t>(p), slot_at[p]};
+        for (std::size_t p = first; p < last; ++p) {
+            if (queried(p)) visits[at++] = {static_cast<std::uint32_t>(p), slot_at[p]};
         }
     });
     return visits;

@@ -18,6 +18,7 @@
 #include <limits>
 #include <memory>
 
+#include "features/blocks.hpp"
 #include "features/enrich_spill.hpp"
 #include "las/point_format.hpp"
 #include "las/writer.hpp"
@@ -715,12 +716,8 @@ class TileJob {
         }
         if (own > 0) {
             query_.resize(own);
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own, 65536),
-                              [&](const tbb::blocked_range<std::size_t>& points) {
-                                  for (std::size_t i = points.begin(); i != points.end(); ++i) {
-                                      query_[i] = static_cast<std::uint32_t>(i);
-                                  }
-                              });
+            detail::parallel_for_index(
+                own, [&](std::size_t i) { query_[i] = static_cast<std::uint32_t>(i); });
             const PointCloudView view{cloud.x, cloud.y, cloud.z, cloud.ids};
             compute_features(view, query_, options_.features, options_.neighbourhood,
                              need_ground_ ? &ground_ : nullptr, spans);
@@ -789,14 +786,10 @@ class TileJob {
             cloud.clear();
             const std::vector<std::uint32_t>& halo = halo_of[c];
             cloud.resize(own + halo.size());
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own + halo.size(), 65536),
-                              [&](const tbb::blocked_range<std::size_t>& points) {
-                                  for (std::size_t i = points.begin(); i != points.end(); ++i) {
-                                      const std::uint32_t id =
-                                          i < own ? order[start[c] + i] : halo[i - own];
-                                      set_point(cloud, i, xyz[id], id);
-                                  }
-                              });
+            detail::parallel_for_index(own + halo.size(), [&](std::size_t i) {
+                const std::uint32_t id = i < own ? order[start[c] + i] : halo[i - own];
+                set_point(cloud, i, xyz[id], id);
+            });
             cloud.own = own;
             std::vector<std::uint32_t>().swap(halo_of[c]);
             compute_chunk(cloud);
@@ -911,28 +904,19 @@ class TileJob {
         // Own points first (they are what the features are computed for), then the halo,
         // each in bucket order: blocks of entries are counted, then placed, in parallel.
         const std::size_t entries = bytes.size() / kHaloEntrySize;
-        constexpr std::size_t kBlock = 65536;
-        const std::size_t blocks = (entries + kBlock - 1) / kBlock;
-        const auto is_halo = [&](std::size_t e) {
-            return (util::load_le<std::uint64_t>(bytes.data() + e * kHaloEntrySize) & kHaloFlag) !=
+        const auto is_own = [&](std::size_t e) {
+            return (util::load_le<std::uint64_t>(bytes.data() + e * kHaloEntrySize) & kHaloFlag) ==
                    0;
         };
-        std::vector<std::size_t> own_before(blocks + 1, 0);
-        tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
-            std::size_t own = 0;
-            for (std::size_t e = b * kBlock; e < std::min(entries, (b + 1) * kBlock); ++e)
-                own += !is_halo(e);
-            own_before[b + 1] = own;
-        });
-        for (std::size_t b = 0; b < blocks; ++b) own_before[b + 1] += own_before[b];
-        const std::size_t own_total = own_before[blocks];
+        const std::vector<std::size_t> own_before = detail::kept_before_blocks(entries, is_own);
+        const std::size_t own_total = own_before.back();
         ChunkCloud cloud;
         cloud.resize(entries);
         cloud.own = own_total;
-        tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
+        detail::for_each_block(entries, [&](std::size_t b, std::size_t first, std::size_t last) {
             std::size_t own_at = own_before[b];
-            std::size_t halo_at = own_total + b * kBlock - own_before[b];
-            for (std::size_t e = b * kBlock; e < std::min(entries, (b + 1) * kBlock); ++e) {
+            std::size_t halo_at = own_total + first - own_before[b];
+            for (std::size_t e = first; e < last; ++e) {
                 const std::uint8_t* entry = bytes.data() + e * kHaloEntrySize;
                 const auto id = util::load_le<std::uint64_t>(entry);
                 set_point(cloud, (id & kHaloFlag) ? halo_at++ : own_at++, raw_xyz(entry + 8),

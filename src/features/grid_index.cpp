@@ -10,6 +10,8 @@
 #include <cmath>
 #include <limits>
 
+#include "features/blocks.hpp"
+
 namespace lidarmill::features::detail {
 namespace {
 
@@ -159,12 +161,8 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
     size_grid(width * height);
     {
         std::vector<std::atomic<std::uint8_t>> occupied(static_cast<std::size_t>(columns_ * rows_));
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 65536),
-                          [&](const tbb::blocked_range<std::size_t>& points) {
-                              for (std::size_t i = points.begin(); i != points.end(); ++i) {
-                                  occupied[cell_of(i)].store(1, std::memory_order_relaxed);
-                              }
-                          });
+        parallel_for_index(
+            n, [&](std::size_t i) { occupied[cell_of(i)].store(1, std::memory_order_relaxed); });
         std::size_t occupied_cells = 0;
         for (const auto& cell : occupied) occupied_cells += cell.load(std::memory_order_relaxed);
         size_grid(static_cast<double>(occupied_cells) * cell_size_ * cell_size_);
@@ -173,12 +171,7 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
     // Counting sort of the points into row-major cells.
     const auto cell_count = static_cast<std::size_t>(columns_ * rows_);
     util::UninitVector<std::uint32_t> cell_of_point(n);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 65536),
-                      [&](const tbb::blocked_range<std::size_t>& points) {
-                          for (std::size_t i = points.begin(); i != points.end(); ++i) {
-                              cell_of_point[i] = cell_of(i);
-                          }
-                      });
+    parallel_for_index(n, [&](std::size_t i) { cell_of_point[i] = cell_of(i); });
     cell_start_.assign(cell_count + 1, 0);
     for (std::size_t i = 0; i < n; ++i) ++cell_start_[cell_of_point[i] + 1];
     for (std::size_t c = 0; c < cell_count; ++c) cell_start_[c + 1] += cell_start_[c];
@@ -204,15 +197,12 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
     points_.resize(n);
     ids_.resize(n);
     position_.resize(n);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 65536),
-                      [&](const tbb::blocked_range<std::size_t>& slots) {
-                          for (std::size_t slot = slots.begin(); slot != slots.end(); ++slot) {
-                              const std::uint32_t i = cloud_index[slot];
-                              points_[slot] = {cloud.x[i], cloud.y[i], cloud.z[i]};
-                              ids_[slot] = cloud.id(i);
-                              position_[i] = static_cast<std::uint32_t>(slot);
-                          }
-                      });
+    parallel_for_index(n, [&](std::size_t slot) {
+        const std::uint32_t i = cloud_index[slot];
+        points_[slot] = {cloud.x[i], cloud.y[i], cloud.z[i]};
+        ids_[slot] = cloud.id(i);
+        position_[i] = static_cast<std::uint32_t>(slot);
+    });
 }
 
 std::ptrdiff_t GridIndex::column_of(double x) const {
@@ -275,10 +265,9 @@ std::pair<std::uint32_t, std::uint32_t> GridIndex::z_slab(std::size_t cell, doub
 // once k are in hand and another ring would still be needed, the k-th smallest squared
 // distance becomes the bound (never dropping a point that could still be among the k
 // nearest, ties included).
-double GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
-                          NeighbourBuffer& scratch) const {
+void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
+                        NeighbourBuffer& scratch) const {
     scratch.clear();
-    double settled_kth = -1;  // see the declaration
     double reach = std::sqrt(widened(bound));
     // Each point of the slab is written unconditionally and kept by advancing the count:
     // about half of them pass, and a branch on that would be mispredicted half the time.
@@ -293,7 +282,6 @@ double GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
             kept += d2 <= bound;
         }
         scratch.shrink(before + kept);
-        if (kept > 0) settled_kth = -1;
     };
     auto scan_cell = [&](std::ptrdiff_t col, std::ptrdiff_t row) {
         if (squared_distance_to_cell(query, col, row) > widened(bound)) return;
@@ -341,19 +329,16 @@ double GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
             bound = distance_of_rank(scratch.view(), k - 1, scratch.keys());
             reach = std::sqrt(widened(bound));
             keep_within(scratch, bound);  // the k nearest and any tied with the k-th
-            settled_kth = bound;
             if (!ring_reachable(r + 1)) break;
         }
     }
-    return settled_kth;
 }
 
 // Keeps the k first candidates under the total order, in no particular order: those
 // nearer than the k-th squared distance, then as many of the points tied at that distance
 // as are needed, chosen by coordinates and id. Only the (rare) ties are sorted.
-void GridIndex::select_nearest(std::size_t k, NeighbourBuffer& scratch, double kth_known) const {
-    const double bound =
-        kth_known >= 0 ? kth_known : distance_of_rank(scratch.view(), k - 1, scratch.keys());
+void GridIndex::select_nearest(std::size_t k, NeighbourBuffer& scratch) const {
+    const double bound = distance_of_rank(scratch.view(), k - 1, scratch.keys());
     keep_within(scratch, bound);
     // Usually nothing beyond the k-th ties with it: the k left are the answer.
     if (scratch.size() == k) return;
@@ -380,10 +365,10 @@ std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double s
     // holds k, the k nearest are among them; otherwise search again up to the limit.
     const double hinted_bound = 1.25 * hint;
     const bool use_hint = hinted_bound > 0 && hinted_bound < squared_limit;
-    double kth = collect(query, use_hint ? hinted_bound : squared_limit, k, scratch);
-    if (use_hint && scratch.size() < k) kth = collect(query, squared_limit, k, scratch);
+    collect(query, use_hint ? hinted_bound : squared_limit, k, scratch);
+    if (use_hint && scratch.size() < k) collect(query, squared_limit, k, scratch);
 
-    if (scratch.size() > k) select_nearest(k, scratch, kth);
+    if (scratch.size() > k) select_nearest(k, scratch);
     hint = 0.0;
     if (scratch.size() == k) {
         for (const auto& n : scratch) hint = std::max(hint, n.squared_distance);

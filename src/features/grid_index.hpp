@@ -98,13 +98,10 @@ class GridIndex {
     std::size_t count_within(const PackedPoint& query, double squared_limit) const;
 
   private:
-    // Returns the k-th smallest squared distance when the candidates are exactly those
-    // within it (a tightening was the last change), else -1.
-    double collect(const PackedPoint& query, double bound, std::size_t k,
-                   NeighbourBuffer& scratch) const;
+    void collect(const PackedPoint& query, double bound, std::size_t k,
+                 NeighbourBuffer& scratch) const;
     std::pair<std::uint32_t, std::uint32_t> z_slab(std::size_t cell, double z, double reach) const;
-    // kth_known: collect()'s result (-1: find the k-th distance first).
-    void select_nearest(std::size_t k, NeighbourBuffer& scratch, double kth_known) const;
+    void select_nearest(std::size_t k, NeighbourBuffer& scratch) const;
     std::ptrdiff_t column_of(double x) const;
     std::ptrdiff_t row_of(double y) const;
     double squared_distance_to_cell(const PackedPoint& q, std::ptrdiff_t col,

@@ -69,8 +69,8 @@ class GroundModelBuilder {
     GroundParams params_;
     double origin_x_, origin_y_;
     std::size_t columns_, rows_;
-    util::UninitVector<double> z_sum_;
-    util::UninitVector<std::uint32_t> z_count_;
+    std::vector<double> z_sum_;
+    std::vector<std::uint32_t> z_count_;
     std::size_t added_ = 0, ignored_ = 0;
 };
 

@@ -106,17 +106,13 @@ class LazRecordWriter final : public las::RecordWriter {
         }
         if (points == 0) return;
         if (!vlr_.variable_chunks()) fixed_chunk_ended_early_ = points != vlr_.chunk_size;
-        auto job = spare_.empty() ? std::make_shared<ChunkJob>() : std::move(spare_.back());
-        if (!spare_.empty()) spare_.pop_back();
-        job->records.clear();
+        std::shared_ptr<ChunkJob> job = take_job();
         job->points = points;
         job->encode = std::move(encode);
-        in_flight_.push_back(job);
-        window_->push([job] {
-            job->encoded = job->encode();
-            job->encode = nullptr;  // frees what the producer held
+        submit(std::move(job), [](ChunkJob& j) {
+            j.encoded = j.encode();
+            j.encode = nullptr;  // frees what the producer held
         });
-        while (window_->size() >= window_limit_ || window_->front_done()) write_front();
     }
 
     void finish() override {
@@ -134,15 +130,23 @@ class LazRecordWriter final : public las::RecordWriter {
     }
 
   private:
+    // A job from those already written, so that their buffers are reused: allocating one
+    // per chunk raised enrich's peak RSS at 512M from 189 MB to 970 MB.
+    std::shared_ptr<ChunkJob> take_job() {
+        std::shared_ptr<ChunkJob> job;
+        if (spare_.empty()) {
+            job = std::make_shared<ChunkJob>();
+        } else {
+            job = std::move(spare_.back());
+            spare_.pop_back();
+        }
+        job->records.clear();
+        return job;
+    }
+
     std::vector<std::uint8_t>& pending() {
         if (!pending_) {
-            if (spare_.empty()) {
-                pending_ = std::make_shared<ChunkJob>();
-            } else {
-                pending_ = std::move(spare_.back());
-                spare_.pop_back();
-            }
-            pending_->records.clear();
+            pending_ = take_job();
             if (!vlr_.variable_chunks()) {
                 pending_->records.reserve(std::size_t{std::min(vlr_.chunk_size, 1u << 20)} *
                                           record_length_);
@@ -163,17 +167,23 @@ class LazRecordWriter final : public las::RecordWriter {
         out_.write(placeholder);
     }
 
-    // Hands the pending chunk to the encoders; writes finished chunks (in order) while
-    // the window is full.
+    // Hands the pending chunk to the encoders.
     void close_chunk() {
         std::shared_ptr<ChunkJob> job = std::move(pending_);
         job->points = job->records.size() / record_length_;
-        in_flight_.push_back(job);
-        window_->push([this, job] {
+        submit(std::move(job), [this](ChunkJob& j) {
             auto& encoder = encoders_.local();
             if (!encoder) encoder = make_chunk_encoder(vlr_, point_format_, record_length_);
-            job->encoded = encoder->encode(job->records, job->records.size() / record_length_);
+            j.encoded = encoder->encode(j.records, j.points);
         });
+    }
+
+    // Queues `encode(job)` on the encoders; writes finished chunks (in order) while the
+    // window is full.
+    template <typename Encode>
+    void submit(std::shared_ptr<ChunkJob> job, Encode encode) {
+        in_flight_.push_back(job);
+        window_->push([job = std::move(job), encode] { encode(*job); });
         while (window_->size() >= window_limit_ || window_->front_done()) write_front();
     }
 
