@@ -72,8 +72,7 @@ void BM_ComputeFeaturesCore(benchmark::State& state) {
     const auto features = features_for_mode("core");
     std::vector<std::uint32_t> query(t.x.size());
     for (std::uint32_t i = 0; i < query.size(); ++i) query[i] = i;
-    std::vector<std::vector<float>> out(features.size(), std::vector<float>(query.size()));
-    std::vector<std::span<float>> columns(out.begin(), out.end());
+    std::vector<float> rows(features.size() * query.size());
     const PointCloudView cloud{t.x, t.y, t.z, t.ids};
     std::optional<tbb::global_control> limit;
     if (state.range(0) > 0) {
@@ -81,7 +80,7 @@ void BM_ComputeFeaturesCore(benchmark::State& state) {
                       static_cast<std::size_t>(state.range(0)));
     }
     for (auto _ : state) {
-        compute_features(cloud, query, features, {}, &ground, columns);
+        compute_features(cloud, query, features, {}, &ground, rows);
         benchmark::ClobberMemory();
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * query.size()));

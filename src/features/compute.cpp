@@ -57,7 +57,7 @@ struct Needs {
 
 void validate(const PointCloudView& cloud, std::span<const std::uint32_t> query,
               std::span<const Feature> features, const NeighbourhoodParams& params,
-              const GroundModel* ground, std::span<const std::span<float>> out) {
+              const GroundModel* ground, std::span<const float> out) {
     const std::size_t n = cloud.size();
     if (cloud.y.size() != n || cloud.z.size() != n ||
         (!cloud.point_ids.empty() && cloud.point_ids.size() != n)) {
@@ -89,13 +89,8 @@ void validate(const PointCloudView& cloud, std::span<const std::uint32_t> query,
     if (params.k > (1 << 20) || params.max_radius > 1e4) {
         throw util::UsageError("k above 2^20 or max_radius above 10 km is not supported");
     }
-    if (out.size() != features.size()) {
-        throw util::UsageError("one output array per feature is required");
-    }
-    for (const auto& column : out) {
-        if (column.size() != query.size()) {
-            throw util::UsageError("each output array must hold one value per query point");
-        }
+    if (out.size() != features.size() * query.size()) {
+        throw util::UsageError("the output must hold one value per feature and query point");
     }
     for (const std::uint32_t index : query) {
         if (index >= n) {
@@ -339,7 +334,7 @@ util::UninitVector<Visit> visit_order(const detail::GridIndex& index,
 
 void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t> query,
                       std::span<const Feature> features, const NeighbourhoodParams& params,
-                      const GroundModel* ground, std::span<const std::span<float>> out) {
+                      const GroundModel* ground, std::span<float> out) {
     validate(cloud, query, features, params, ground, out);
     if (query.empty() || features.empty()) return;
 
@@ -349,20 +344,22 @@ void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t
 
     const auto visits = visit_order(index, query);
 
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, visits.size(), 1024),
-                      [&](const tbb::blocked_range<std::size_t>& range) {
-                          PointFeatures::Scratch scratch;
-                          scratch.neighbours.reserve(16 * k);
-                          FeatureValues values;
-                          for (std::size_t v = range.begin(); v != range.end(); ++v) {
-                              const auto [packed_index, slot_index] = visits[v];
-                              point_features.compute(packed_index, scratch, values);
-                              for (std::size_t f = 0; f < features.size(); ++f) {
-                                  out[f][slot_index] = static_cast<float>(
-                                      values[static_cast<std::size_t>(features[f])]);
-                              }
-                          }
-                      });
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, visits.size(), 1024),
+        [&](const tbb::blocked_range<std::size_t>& range) {
+            PointFeatures::Scratch scratch;
+            scratch.neighbours.reserve(16 * k);
+            FeatureValues values;
+            const std::size_t width = features.size();
+            for (std::size_t v = range.begin(); v != range.end(); ++v) {
+                const auto [packed_index, slot_index] = visits[v];
+                point_features.compute(packed_index, scratch, values);
+                float* const row = out.data() + slot_index * width;
+                for (std::size_t f = 0; f < width; ++f) {
+                    row[f] = static_cast<float>(values[static_cast<std::size_t>(features[f])]);
+                }
+            }
+        });
 }
 
 }  // namespace lidarmill::features

@@ -20,7 +20,9 @@ struct NeighbourhoodParams {
 };
 
 // Computes `features` for the points whose indices are in `query`, using neighbours among
-// all points of `cloud`, and writes out[f][i] for features[f] and query point i.
+// all points of `cloud`, and writes out[i * features.size() + f] for features[f] and query
+// point i: a point's values are one row, written at once (the queries run in grid order,
+// and scattering each value to its own column cost a twentieth of the computation).
 // No-data (degenerate neighbourhood, no ground within reach) is written as NaN.
 // Results are deterministic: independent of the thread count, of the order of the
 // points in `cloud`, and of points farther than max_radius (resp. radius), provided
@@ -29,6 +31,6 @@ struct NeighbourhoodParams {
 // Throws util::UsageError on inconsistent sizes or parameters.
 void compute_features(const PointCloudView& cloud, std::span<const std::uint32_t> query,
                       std::span<const Feature> features, const NeighbourhoodParams& params,
-                      const GroundModel* ground, std::span<const std::span<float>> out);
+                      const GroundModel* ground, std::span<float> out);
 
 }  // namespace lidarmill::features

@@ -111,10 +111,9 @@ OutputLayout::OutputLayout(std::span<const Feature> features, Precision precisio
     }
 }
 
-void OutputLayout::encode(std::span<const std::span<float>> columns, std::size_t index,
-                          std::uint8_t* destination) const {
+void OutputLayout::encode(std::span<const float> values, std::uint8_t* destination) const {
     for (std::size_t d = 0; d < dimensions_.size(); ++d) {
-        dimensions_[d].encode(columns[d][index], destination);
+        dimensions_[d].encode(values[d], destination);
         destination += dimensions_[d].size();
     }
 }

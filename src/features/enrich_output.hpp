@@ -44,10 +44,9 @@ class OutputLayout {
     std::span<const StoredDimension> dimensions() const { return dimensions_; }
     std::size_t bytes_per_point() const { return bytes_per_point_; }
 
-    // Writes point `index` of the feature columns (one column per dimension, in order)
-    // into `destination` (bytes_per_point() bytes).
-    void encode(std::span<const std::span<float>> columns, std::size_t index,
-                std::uint8_t* destination) const;
+    // Writes a point's feature values (one per dimension, in order) into `destination`
+    // (bytes_per_point() bytes).
+    void encode(std::span<const float> values, std::uint8_t* destination) const;
 
   private:
     std::vector<StoredDimension> dimensions_;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
 #include <tbb/task_arena.h>
 #include <tbb/task_group.h>
 
@@ -366,23 +367,45 @@ class SummaryAccumulator {
   public:
     explicit SummaryAccumulator(std::span<const Feature> features) {
         for (const Feature f : features) {
-            summary_.push_back({f, std::numeric_limits<double>::infinity(),
-                                -std::numeric_limits<double>::infinity(), 0});
+            nothing_seen_.push_back({f, std::numeric_limits<double>::infinity(),
+                                     -std::numeric_limits<double>::infinity(), 0});
         }
+        summary_ = nothing_seen_;
     }
-    void add(std::span<const std::span<float>> columns, std::size_t count) {
-        tbb::parallel_for(std::size_t{0}, summary_.size(), [&](std::size_t f) {
-            auto& s = summary_[f];
-            for (std::size_t i = 0; i < count; ++i) {
-                const float v = columns[f][i];
-                if (std::isnan(v)) {
-                    ++s.no_data;
-                } else {
-                    s.min = std::min<double>(s.min, v);
-                    s.max = std::max<double>(s.max, v);
+    // Adds `rows` of one value per feature.
+    void add(std::span<const float> rows) {
+        const std::size_t width = summary_.size();
+        if (width == 0) return;
+        const std::vector<FeatureSummary> chunk = tbb::parallel_reduce(
+            tbb::blocked_range<std::size_t>(0, rows.size() / width, 16384), nothing_seen_,
+            [&](const tbb::blocked_range<std::size_t>& points, std::vector<FeatureSummary> acc) {
+                for (std::size_t i = points.begin(); i != points.end(); ++i) {
+                    const float* row = rows.data() + i * width;
+                    for (std::size_t f = 0; f < width; ++f) {
+                        auto& s = acc[f];
+                        const float v = row[f];
+                        if (std::isnan(v)) {
+                            ++s.no_data;
+                        } else {
+                            s.min = std::min<double>(s.min, v);
+                            s.max = std::max<double>(s.max, v);
+                        }
+                    }
                 }
-            }
-        });
+                return acc;
+            },
+            [](std::vector<FeatureSummary> a, const std::vector<FeatureSummary>& b) {
+                merge(a, b);
+                return a;
+            });
+        merge(summary_, chunk);
+    }
+    static void merge(std::vector<FeatureSummary>& into, const std::vector<FeatureSummary>& from) {
+        for (std::size_t f = 0; f < into.size(); ++f) {
+            into[f].min = std::min(into[f].min, from[f].min);
+            into[f].max = std::max(into[f].max, from[f].max);
+            into[f].no_data += from[f].no_data;
+        }
     }
     std::vector<FeatureSummary> result() const {
         auto out = summary_;
@@ -393,7 +416,7 @@ class SummaryAccumulator {
     }
 
   private:
-    std::vector<FeatureSummary> summary_;
+    std::vector<FeatureSummary> nothing_seen_, summary_;
 };
 
 std::uint8_t classification_of(const std::uint8_t* record, std::uint8_t format) {
@@ -704,26 +727,20 @@ class TileJob {
         cloud.ids[at] = id;
     }
 
-    // Computes the features of the cloud's own points into columns_.
+    // Computes the features of the cloud's own points into rows_.
     void compute_chunk(const ChunkCloud& cloud) {
         const PhaseTimer timer(compute_time_);
         const std::size_t own = cloud.own;
-        columns_.resize(options_.features.size());
-        std::vector<std::span<float>> spans;
-        for (auto& column : columns_) {
-            column.resize(own);  // every value is written by compute_features
-            spans.emplace_back(column);
-        }
+        rows_.resize(own * options_.features.size());  // every value is written below
         if (own > 0) {
             query_.resize(own);
             detail::parallel_for_index(
                 own, [&](std::size_t i) { query_[i] = static_cast<std::uint32_t>(i); });
             const PointCloudView view{cloud.x, cloud.y, cloud.z, cloud.ids};
             compute_features(view, query_, options_.features, options_.neighbourhood,
-                             need_ground_ ? &ground_ : nullptr, spans);
+                             need_ground_ ? &ground_ : nullptr, rows_);
         }
-        summary_.add(spans, own);
-        spans_ = std::move(spans);
+        summary_.add(rows_);
         progress_.advance(own);
     }
 
@@ -731,10 +748,12 @@ class TileJob {
     // destination(i).
     template <typename Destination>
     void encode_features(std::size_t own, Destination&& destination) const {
+        const std::size_t width = options_.features.size();
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, own, 16384),
                           [&](const tbb::blocked_range<std::size_t>& points) {
                               for (std::size_t i = points.begin(); i != points.end(); ++i) {
-                                  output_layout_.encode(spans_, i, destination(i));
+                                  output_layout_.encode(std::span(rows_).subspan(i * width, width),
+                                                        destination(i));
                               }
                           });
     }
@@ -1082,8 +1101,7 @@ class TileJob {
     SummaryAccumulator summary_;
     ProgressCounter progress_;
     std::uint64_t points_read_ = 0;
-    std::vector<util::UninitVector<float>> columns_;
-    std::vector<std::span<float>> spans_;
+    util::UninitVector<float> rows_;  // the last chunk's features, a row per own point
     util::UninitVector<std::uint32_t> query_;
     std::vector<std::string> warnings_;
     las::PointStats stats_;  // of the input records, for a header written without them

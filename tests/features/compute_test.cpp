@@ -220,8 +220,7 @@ TEST(ComputeFeatures, ChunkWithHaloAndThreadCountDoNotMatter) {
 TEST(ComputeFeatures, RejectsInconsistentArguments) {
     const Scene scene = testing::tilted_plane(2.0);
     const std::array features{Feature::planarity};
-    std::vector<float> column(scene.size());
-    const std::array<std::span<float>, 1> out{column};
+    std::vector<float> out(scene.size());
     std::vector<std::uint32_t> query(scene.size());
     std::iota(query.begin(), query.end(), 0u);
     EXPECT_NO_THROW(compute_features(scene.view(), query, features, {}, nullptr, out));
@@ -235,6 +234,9 @@ TEST(ComputeFeatures, RejectsInconsistentArguments) {
     query.pop_back();
     EXPECT_THROW(compute_features(scene.view(), query, features, {}, nullptr, out),
                  util::UsageError);
+    const std::array two{Feature::planarity, Feature::linearity};
+    query.push_back(0);
+    EXPECT_THROW(compute_features(scene.view(), query, two, {}, nullptr, out), util::UsageError);
 }
 
 }  // namespace

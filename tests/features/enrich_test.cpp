@@ -16,6 +16,7 @@
 #include "las/point_format.hpp"
 #include "laz/open.hpp"
 #include "laz/translate.hpp"
+#include "test_support.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
@@ -260,12 +261,11 @@ TEST_F(EnrichTest, ValuesEqualAWholeTileComputationInInputOrder) {
             shape.push_back(f);
         }
     }
-    std::vector<std::vector<float>> columns(shape.size(), std::vector<float>(in.count()));
-    std::vector<std::span<float>> spans(columns.begin(), columns.end());
     std::vector<std::uint32_t> query(in.count());
     std::vector<std::uint64_t> ids(in.count());
     for (std::size_t i = 0; i < in.count(); ++i) query[i] = ids[i] = i;
-    compute_features({x, y, z, ids}, query, shape, o.neighbourhood, nullptr, spans);
+    const auto columns =
+        testing::compute_all({x, y, z, ids}, shape, o.neighbourhood, nullptr, query);
 
     const auto& schema = out.metadata.extra_bytes;
     const auto base = las::base_record_length(h.point_format);

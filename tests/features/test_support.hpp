@@ -245,9 +245,12 @@ inline std::vector<std::vector<float>> compute_all(const PointCloudView& cloud,
         for (std::uint32_t i = 0; i < cloud.size(); ++i) everyone.push_back(i);
         query = everyone;
     }
+    std::vector<float> rows(features.size() * query.size());
+    compute_features(cloud, query, features, params, ground, rows);
     std::vector<std::vector<float>> out(features.size(), std::vector<float>(query.size()));
-    std::vector<std::span<float>> columns(out.begin(), out.end());
-    compute_features(cloud, query, features, params, ground, columns);
+    for (std::size_t i = 0; i < query.size(); ++i) {
+        for (std::size_t f = 0; f < features.size(); ++f) out[f][i] = rows[i * features.size() + f];
+    }
     return out;
 }
 
