@@ -1,7 +1,9 @@
 #include "features/enrich_output.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -107,11 +109,16 @@ OutputLayout::OutputLayout(std::span<const Feature> features, Precision precisio
             dim.scale = std::max(std::abs(range->min), std::abs(range->max)) / kCompactSteps;
         }
         bytes_per_point_ += dim.size();
+        plain_floats_ &= !dim.compact;
         dimensions_.push_back(dim);
     }
 }
 
 void OutputLayout::encode(std::span<const float> values, std::uint8_t* destination) const {
+    if (std::endian::native == std::endian::little && plain_floats_) {
+        std::memcpy(destination, values.data(), values.size_bytes());
+        return;
+    }
     for (std::size_t d = 0; d < dimensions_.size(); ++d) {
         dimensions_[d].encode(values[d], destination);
         destination += dimensions_[d].size();

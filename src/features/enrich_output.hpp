@@ -51,6 +51,7 @@ class OutputLayout {
   private:
     std::vector<StoredDimension> dimensions_;
     std::size_t bytes_per_point_ = 0;
+    bool plain_floats_ = true;  // every dimension float32 on a little-endian host: a copy
 };
 
 }  // namespace lidarmill::features
