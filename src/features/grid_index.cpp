@@ -24,17 +24,14 @@ double widened(double squared_distance) {
 
 constexpr std::size_t max_cells_per_point = 4;
 
-// The squared distance of rank `rank` (0-based) among the candidates. Candidate lists
-// hold a few dozen entries whose order is noise to the branch predictor, and
-// std::nth_element's compare-and-branch partitions were a fifth of the neighbour search.
-// This is a bucket select instead: within a ball, squared distances are spread about
-// evenly, so one histogram pass over the keys leaves a bucket of one or two candidates to
+// The key of rank `rank` (0-based, ties counted) among keys[0, count), which it reorders
+// (keys are squared distances, >= 0). Candidate lists hold a few dozen entries whose order is noise
+// to the branch predictor, and std::nth_element's compare-and-branch partitions were a fifth of the
+// neighbour search. This is a bucket select instead: within a ball, squared distances are spread
+// about evenly, so one histogram pass over the keys leaves a bucket of one or two candidates to
 // rank; a crowded bucket is bucketed again. No data-dependent branches but the last.
-// Needs rank < candidates.size() and room for as many keys.
-double distance_of_rank(std::span<const Neighbour> candidates, std::size_t rank,
-                        std::span<double> keys) {
-    for (std::size_t i = 0; i < candidates.size(); ++i) keys[i] = candidates[i].squared_distance;
-    std::size_t count = candidates.size();
+// Needs rank < count.
+double bucket_select(std::span<double> keys, std::size_t count, std::size_t rank) {
     constexpr std::size_t max_buckets = 256;
     std::array<std::uint32_t, max_buckets> histogram;
     for (bool first_pass = true; count > 8; first_pass = false) {
@@ -96,6 +93,67 @@ double distance_of_rank(std::span<const Neighbour> candidates, std::size_t rank,
         if (smaller <= rank && rank < not_larger) return keys[i];
     }
     return keys[0];  // not reached: some key has the rank
+}
+
+// Removes the largest of keys[0, count) `times` times, one occurrence each, then returns
+// the largest left; keys are reordered.
+double largest_after_removing(std::span<double> keys, std::size_t count, std::size_t times) {
+    for (;; --count, --times) {
+        double largest = keys[0];
+        for (std::size_t i = 1; i < count; ++i) largest = std::max(largest, keys[i]);
+        if (times == 0) return largest;
+        std::size_t at = 0;
+        while (keys[at] != largest) ++at;
+        keys[at] = keys[count - 1];
+    }
+}
+
+double smallest_after_removing(std::span<double> keys, std::size_t count, std::size_t times) {
+    for (;; --count, --times) {
+        double smallest = keys[0];
+        for (std::size_t i = 1; i < count; ++i) smallest = std::min(smallest, keys[i]);
+        if (times == 0) return smallest;
+        std::size_t at = 0;
+        while (keys[at] != smallest) ++at;
+        keys[at] = keys[count - 1];
+    }
+}
+
+// The squared distance of rank `rank` (0-based, ties counted) among the candidates.
+// `pivot`, when positive, is a guess of it: the previous query's, as neighbouring queries
+// have similar neighbourhoods. One pass splits the keys at the guess; the answer is then
+// usually a few places from the split's edge, and found by removing the few extremes
+// beyond it. A poor guess costs a bucket select (see above) on the side the answer is on.
+// Needs rank < candidates.size() and room for as many keys.
+double distance_of_rank(std::span<const Neighbour> candidates, std::size_t rank,
+                        std::span<double> keys, double pivot) {
+    const std::size_t n = candidates.size();
+    constexpr std::size_t few = 6;
+    if (pivot > 0 && pivot < std::numeric_limits<double>::infinity()) {
+        std::size_t at_most = 0;
+        for (std::size_t i = 0; i < n; ++i) at_most += candidates[i].squared_distance <= pivot;
+        std::size_t kept = 0;
+        if (rank < at_most) {  // among the keys <= pivot, the one with at_most - 1 - rank above
+            for (std::size_t i = 0; i < n; ++i) {
+                const double key = candidates[i].squared_distance;
+                keys[kept] = key;
+                kept += key <= pivot;
+            }
+            const std::size_t above = at_most - 1 - rank;
+            if (above <= few) return largest_after_removing(keys, kept, above);
+            return bucket_select(keys, kept, rank);
+        }
+        for (std::size_t i = 0; i < n; ++i) {  // among the keys > pivot
+            const double key = candidates[i].squared_distance;
+            keys[kept] = key;
+            kept += !(key <= pivot);
+        }
+        const std::size_t below = rank - at_most;
+        if (below <= few) return smallest_after_removing(keys, kept, below);
+        return bucket_select(keys, kept, below);
+    }
+    for (std::size_t i = 0; i < n; ++i) keys[i] = candidates[i].squared_distance;
+    return bucket_select(keys, n, rank);
 }
 
 // Keeps the candidates within `bound`, in their order.
@@ -266,7 +324,7 @@ std::pair<std::uint32_t, std::uint32_t> GridIndex::z_slab(std::size_t cell, doub
 // distance becomes the bound (never dropping a point that could still be among the k
 // nearest, ties included).
 void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
-                        NeighbourBuffer& scratch) const {
+                        NeighbourBuffer& scratch, double pivot) const {
     scratch.clear();
     double reach = std::sqrt(widened(bound));
     // Each point of the slab is written unconditionally and kept by advancing the count:
@@ -326,7 +384,7 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
         }
         if (!ring_reachable(r + 1)) break;
         if (scratch.size() >= k) {
-            bound = distance_of_rank(scratch.view(), k - 1, scratch.keys());
+            bound = distance_of_rank(scratch.view(), k - 1, scratch.keys(), pivot);
             reach = std::sqrt(widened(bound));
             keep_within(scratch, bound);  // the k nearest and any tied with the k-th
             if (!ring_reachable(r + 1)) break;
@@ -337,8 +395,8 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
 // Keeps the k first candidates under the total order, in no particular order: those
 // nearer than the k-th squared distance, then as many of the points tied at that distance
 // as are needed, chosen by coordinates and id. Only the (rare) ties are sorted.
-void GridIndex::select_nearest(std::size_t k, NeighbourBuffer& scratch) const {
-    const double bound = distance_of_rank(scratch.view(), k - 1, scratch.keys());
+void GridIndex::select_nearest(std::size_t k, NeighbourBuffer& scratch, double pivot) const {
+    const double bound = distance_of_rank(scratch.view(), k - 1, scratch.keys(), pivot);
     keep_within(scratch, bound);
     // Usually nothing beyond the k-th ties with it: the k left are the answer.
     if (scratch.size() == k) return;
@@ -365,10 +423,11 @@ std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double s
     // holds k, the k nearest are among them; otherwise search again up to the limit.
     const double hinted_bound = 1.25 * hint;
     const bool use_hint = hinted_bound > 0 && hinted_bound < squared_limit;
-    collect(query, use_hint ? hinted_bound : squared_limit, k, scratch);
-    if (use_hint && scratch.size() < k) collect(query, squared_limit, k, scratch);
+    const double pivot = use_hint ? hint : 0.0;
+    collect(query, use_hint ? hinted_bound : squared_limit, k, scratch, pivot);
+    if (use_hint && scratch.size() < k) collect(query, squared_limit, k, scratch, pivot);
 
-    if (scratch.size() > k) select_nearest(k, scratch);
+    if (scratch.size() > k) select_nearest(k, scratch, pivot);
     hint = 0.0;
     if (scratch.size() == k) {
         for (const auto& n : scratch) hint = std::max(hint, n.squared_distance);

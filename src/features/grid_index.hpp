@@ -98,10 +98,11 @@ class GridIndex {
     std::size_t count_within(const PackedPoint& query, double squared_limit) const;
 
   private:
-    void collect(const PackedPoint& query, double bound, std::size_t k,
-                 NeighbourBuffer& scratch) const;
+    // `pivot`: a guess of the k-th squared distance (0: none), see distance_of_rank.
+    void collect(const PackedPoint& query, double bound, std::size_t k, NeighbourBuffer& scratch,
+                 double pivot) const;
     std::pair<std::uint32_t, std::uint32_t> z_slab(std::size_t cell, double z, double reach) const;
-    void select_nearest(std::size_t k, NeighbourBuffer& scratch) const;
+    void select_nearest(std::size_t k, NeighbourBuffer& scratch, double pivot) const;
     std::ptrdiff_t column_of(double x) const;
     std::ptrdiff_t row_of(double y) const;
     double squared_distance_to_cell(const PackedPoint& q, std::ptrdiff_t col,
