@@ -273,22 +273,6 @@ std::ptrdiff_t GridIndex::row_of(double y) const {
     return static_cast<std::ptrdiff_t>(std::clamp(r, 0.0, static_cast<double>(rows_ - 1)));
 }
 
-double GridIndex::squared_distance_to_cell(const PackedPoint& q, std::ptrdiff_t col,
-                                           std::ptrdiff_t row) const {
-    // Edge cells also hold points clamped into them from outside: their box is open.
-    const double x0 = col == 0 ? -std::numeric_limits<double>::infinity()
-                               : origin_x_ + static_cast<double>(col) * cell_size_;
-    const double x1 = col == columns_ - 1 ? std::numeric_limits<double>::infinity()
-                                          : origin_x_ + static_cast<double>(col + 1) * cell_size_;
-    const double y0 = row == 0 ? -std::numeric_limits<double>::infinity()
-                               : origin_y_ + static_cast<double>(row) * cell_size_;
-    const double y1 = row == rows_ - 1 ? std::numeric_limits<double>::infinity()
-                                       : origin_y_ + static_cast<double>(row + 1) * cell_size_;
-    const double dx = q.x < x0 ? x0 - q.x : q.x > x1 ? q.x - x1 : 0.0;
-    const double dy = q.y < y0 ? y0 - q.y : q.y > y1 ? q.y - y1 : 0.0;
-    return dx * dx + dy * dy;
-}
-
 namespace {
 
 double squared_distance(const PackedPoint& a, const PackedPoint& b) {
@@ -341,11 +325,24 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
         }
         scratch.shrink(before + kept);
     };
-    auto scan_cell = [&](std::ptrdiff_t col, std::ptrdiff_t row) {
-        if (squared_distance_to_cell(query, col, row) > widened(bound)) return;
-        scan(static_cast<std::size_t>(row * columns_ + col));
-    };
     const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
+    // Distance from the query to a column's (row's) box along x (y).
+    auto x_gap = [&](std::ptrdiff_t col) {
+        if (col < qc) {
+            return std::max(0.0, query.x - (origin_x_ + static_cast<double>(col + 1) * cell_size_));
+        }
+        if (col > qc)
+            return std::max(0.0, origin_x_ + static_cast<double>(col) * cell_size_ - query.x);
+        return 0.0;
+    };
+    auto y_gap = [&](std::ptrdiff_t row) {
+        if (row < qr) {
+            return std::max(0.0, query.y - (origin_y_ + static_cast<double>(row + 1) * cell_size_));
+        }
+        if (row > qr)
+            return std::max(0.0, origin_y_ + static_cast<double>(row) * cell_size_ - query.y);
+        return 0.0;
+    };
     // Every point of ring r (Chebyshev distance r from the query's cell) lies beyond the
     // inner edge of the ring's left or right column or of its bottom or top row, points
     // clamped into border cells included. Measuring from the query itself rather than from
@@ -370,17 +367,36 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
     }
     for (std::ptrdiff_t r = 1; r <= max_ring; ++r) {
         if (r >= 2) {  // ring 1 was part of the block
+            // The ring's rows and columns, each skipped whole when out of reach, and each
+            // cell when its box is. A cell's box is measured from its near sides, which
+            // are finite: the open sides of border cells face away from the query.
+            const double limit = widened(bound);
             const std::ptrdiff_t c0 = qc - r, c1 = qc + r, r0 = qr - r, r1 = qr + r;
-            for (std::ptrdiff_t col = std::max<std::ptrdiff_t>(c0, 0);
-                 col <= std::min(c1, columns_ - 1); ++col) {
-                if (r0 >= 0) scan_cell(col, r0);
-                if (r1 < rows_) scan_cell(col, r1);
-            }
-            for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(r0 + 1, 0);
-                 row <= std::min(r1 - 1, rows_ - 1); ++row) {
-                if (c0 >= 0) scan_cell(c0, row);
-                if (c1 < columns_) scan_cell(c1, row);
-            }
+            const std::ptrdiff_t first_col = std::max<std::ptrdiff_t>(c0, 0);
+            const std::ptrdiff_t last_col = std::min(c1, columns_ - 1);
+            auto scan_row = [&](std::ptrdiff_t row, double dy) {
+                if (dy * dy > limit) return;
+                for (std::ptrdiff_t col = first_col; col <= last_col; ++col) {
+                    const double dx = x_gap(col);
+                    if (dx * dx + dy * dy <= limit) {
+                        scan(static_cast<std::size_t>(row * columns_ + col));
+                    }
+                }
+            };
+            if (r0 >= 0) scan_row(r0, y_gap(r0));
+            if (r1 < rows_) scan_row(r1, y_gap(r1));
+            auto scan_column = [&](std::ptrdiff_t col, double dx) {
+                if (dx * dx > limit) return;
+                for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(r0 + 1, 0);
+                     row <= std::min(r1 - 1, rows_ - 1); ++row) {
+                    const double dy = y_gap(row);
+                    if (dx * dx + dy * dy <= limit) {
+                        scan(static_cast<std::size_t>(row * columns_ + col));
+                    }
+                }
+            };
+            if (c0 >= 0) scan_column(c0, x_gap(c0));
+            if (c1 < columns_) scan_column(c1, x_gap(c1));
         }
         if (!ring_reachable(r + 1)) break;
         if (scratch.size() >= k) {

@@ -105,8 +105,6 @@ class GridIndex {
     void select_nearest(std::size_t k, NeighbourBuffer& scratch, double pivot) const;
     std::ptrdiff_t column_of(double x) const;
     std::ptrdiff_t row_of(double y) const;
-    double squared_distance_to_cell(const PackedPoint& q, std::ptrdiff_t col,
-                                    std::ptrdiff_t row) const;
 
     double origin_x_ = 0, origin_y_ = 0, cell_size_ = 1;
     std::ptrdiff_t columns_ = 1, rows_ = 1;
