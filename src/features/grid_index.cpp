@@ -440,10 +440,18 @@ std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double s
     const double hinted_bound = 1.25 * hint;
     const bool use_hint = hinted_bound > 0 && hinted_bound < squared_limit;
     const double pivot = use_hint ? hint : 0.0;
+    double scratch_pivot = pivot;  // for the candidates finally in scratch
     collect(query, use_hint ? hinted_bound : squared_limit, k, scratch, pivot);
-    if (use_hint && scratch.size() < k) collect(query, squared_limit, k, scratch, pivot);
+    if (use_hint && scratch.size() < k) {
+        // The k-th neighbour is farther than hinted, usually not by much: twice the radius
+        // holds it far more cheaply than the limit (which tightens only after a wide block).
+        const double wider = 4.0 * hinted_bound;
+        scratch_pivot = 0.0;
+        if (wider < squared_limit) collect(query, wider, k, scratch, 0.0);
+        if (scratch.size() < k) collect(query, squared_limit, k, scratch, 0.0);
+    }
 
-    if (scratch.size() > k) select_nearest(k, scratch, pivot);
+    if (scratch.size() > k) select_nearest(k, scratch, scratch_pivot);
     hint = 0.0;
     if (scratch.size() == k) {
         for (const auto& n : scratch) hint = std::max(hint, n.squared_distance);
