@@ -367,44 +367,30 @@ class SummaryAccumulator {
   public:
     explicit SummaryAccumulator(std::span<const Feature> features) {
         for (const Feature f : features) {
-            nothing_seen_.push_back({f, std::numeric_limits<double>::infinity(),
-                                     -std::numeric_limits<double>::infinity(), 0});
+            summary_.push_back({f, std::numeric_limits<double>::infinity(),
+                                -std::numeric_limits<double>::infinity(), 0});
         }
-        summary_ = nothing_seen_;
     }
     // Adds `rows` of one value per feature.
     void add(std::span<const float> rows) {
         const std::size_t width = summary_.size();
         if (width == 0) return;
-        const std::vector<FeatureSummary> chunk = tbb::parallel_reduce(
-            tbb::blocked_range<std::size_t>(0, rows.size() / width, 16384), nothing_seen_,
-            [&](const tbb::blocked_range<std::size_t>& points, std::vector<FeatureSummary> acc) {
+        const Partial chunk = tbb::parallel_reduce(
+            tbb::blocked_range<std::size_t>(0, rows.size() / width, 16384), Partial(width),
+            [&](const tbb::blocked_range<std::size_t>& points, Partial acc) {
                 for (std::size_t i = points.begin(); i != points.end(); ++i) {
-                    const float* row = rows.data() + i * width;
-                    for (std::size_t f = 0; f < width; ++f) {
-                        auto& s = acc[f];
-                        const float v = row[f];
-                        if (std::isnan(v)) {
-                            ++s.no_data;
-                        } else {
-                            s.min = std::min<double>(s.min, v);
-                            s.max = std::max<double>(s.max, v);
-                        }
-                    }
+                    acc.add(rows.subspan(i * width, width));
                 }
                 return acc;
             },
-            [](std::vector<FeatureSummary> a, const std::vector<FeatureSummary>& b) {
-                merge(a, b);
+            [](Partial a, const Partial& b) {
+                a.merge(b);
                 return a;
             });
-        merge(summary_, chunk);
-    }
-    static void merge(std::vector<FeatureSummary>& into, const std::vector<FeatureSummary>& from) {
-        for (std::size_t f = 0; f < into.size(); ++f) {
-            into[f].min = std::min(into[f].min, from[f].min);
-            into[f].max = std::max(into[f].max, from[f].max);
-            into[f].no_data += from[f].no_data;
+        for (std::size_t f = 0; f < width; ++f) {
+            summary_[f].min = std::min<double>(summary_[f].min, chunk.min[f]);
+            summary_[f].max = std::max<double>(summary_[f].max, chunk.max[f]);
+            summary_[f].no_data += chunk.no_data[f];
         }
     }
     std::vector<FeatureSummary> result() const {
@@ -416,7 +402,33 @@ class SummaryAccumulator {
     }
 
   private:
-    std::vector<FeatureSummary> nothing_seen_, summary_;
+    // Per-feature extremes and no-data counts of some rows, kept without branches (NaN
+    // fails both comparisons), so that the loop over a row's features vectorises.
+    struct Partial {
+        explicit Partial(std::size_t width)
+            : min(width, std::numeric_limits<float>::infinity()),
+              max(width, -std::numeric_limits<float>::infinity()),
+              no_data(width, 0) {}
+        void add(std::span<const float> row) {
+            for (std::size_t f = 0; f < row.size(); ++f) {
+                const float v = row[f];
+                min[f] = v < min[f] ? v : min[f];
+                max[f] = v > max[f] ? v : max[f];
+                no_data[f] += v != v ? 1 : 0;
+            }
+        }
+        void merge(const Partial& other) {
+            for (std::size_t f = 0; f < min.size(); ++f) {
+                min[f] = std::min(min[f], other.min[f]);
+                max[f] = std::max(max[f], other.max[f]);
+                no_data[f] += other.no_data[f];
+            }
+        }
+        std::vector<float> min, max;
+        std::vector<std::uint64_t> no_data;
+    };
+
+    std::vector<FeatureSummary> summary_;
 };
 
 std::uint8_t classification_of(const std::uint8_t* record, std::uint8_t format) {
