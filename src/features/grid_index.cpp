@@ -169,7 +169,7 @@ void keep_within(NeighbourBuffer& candidates, double bound) {
 
 }  // namespace
 
-GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
+GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell, double max_cell_size) {
     const std::size_t n = cloud.size();
     // The passes over all points run in parallel: this is built once per chunk, between
     // parallel query phases.
@@ -201,8 +201,9 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell) {
     origin_x_ = min_x;
     origin_y_ = min_y;
     auto size_grid = [&](double area) {
-        cell_size_ = std::sqrt(std::max(area, 1e-6) * points_per_cell /
-                               static_cast<double>(std::max<std::size_t>(n, 1)));
+        cell_size_ =
+            std::min(max_cell_size, std::sqrt(std::max(area, 1e-6) * points_per_cell /
+                                              static_cast<double>(std::max<std::size_t>(n, 1))));
         // Keep the cell count within a few per point, thin strips included.
         const double longest = std::max({width, height, 1e-3});
         const double most_cells = static_cast<double>(max_cells_per_point * n + 1);

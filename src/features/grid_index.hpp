@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <utility>
@@ -76,8 +77,10 @@ class NeighbourBuffer {
 
 class GridIndex {
   public:
-    // `points_per_cell` sets the cell size from the mean xy density.
-    GridIndex(const PointCloudView& cloud, double points_per_cell);
+    // `points_per_cell` sets the cell size from the mean xy density; cells are at most
+    // `max_cell_size` wide (unless that would make far more cells than points).
+    GridIndex(const PointCloudView& cloud, double points_per_cell,
+              double max_cell_size = std::numeric_limits<double>::infinity());
 
     // Points in cell order, by z within a cell; `position(i)` is where cloud point i went.
     std::span<const PackedPoint> points() const { return points_; }

@@ -35,10 +35,11 @@ std::vector<std::uint64_t> brute_force(const Scene& s, std::span<const std::uint
     return result;
 }
 
-void expect_exact(const Scene& scene, double limit, std::size_t k, double points_per_cell) {
+void expect_exact(const Scene& scene, double limit, std::size_t k, double points_per_cell,
+                  double max_cell_size = std::numeric_limits<double>::infinity()) {
     std::vector<std::uint64_t> ids(scene.size());
     for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = (i * 2654435761u) % 1000003;  // scrambled
-    const GridIndex index(scene.view(ids), points_per_cell);
+    const GridIndex index(scene.view(ids), points_per_cell, max_cell_size);
     NeighbourBuffer scratch;
     double hint = 0;
     for (std::size_t q = 0; q < scene.size(); ++q) {
@@ -76,6 +77,7 @@ TEST(GridIndex, MatchesBruteForceOnQuantisedCloudWithManyTies) {
     expect_exact(scene, 25.0, 20, 8);
     expect_exact(scene, 0.3, 20, 3);
     expect_exact(scene, 4.0, 7, 50);
+    expect_exact(scene, 4.0, 20, 13, 0.4);  // cells capped well below the limit
 }
 
 TEST(GridIndex, MatchesBruteForceOnStripsColumnsAndIsolatedPoints) {
