@@ -108,7 +108,7 @@ void BucketWriter::finish() {
 }
 
 SequentialReader::SequentialReader(const fs::path& path, std::size_t buffer_bytes)
-    : file_(path, util::File::Mode::read), buffer_(buffer_bytes) {}
+    : file_(path, util::File::Mode::consume), buffer_(buffer_bytes) {}
 
 const std::uint8_t* SequentialReader::next(std::size_t size) {
     if (end_ - position_ < size) {
@@ -117,7 +117,13 @@ const std::uint8_t* SequentialReader::next(std::size_t size) {
         end_ -= position_;
         position_ = 0;
         if (buffer_.size() < size) buffer_.resize(size);
-        end_ += file_.read_some(std::span(buffer_).subspan(end_));
+        const std::size_t read = file_.read_some(std::span(buffer_).subspan(end_));
+        consumed_ += read;
+        // In the buffer now: never read from the file again. Whole pages only, so the
+        // next discard starts where this one's last whole page ended.
+        file_.discard(discarded_, consumed_ - discarded_);
+        discarded_ = consumed_ / 4096 * 4096;
+        end_ += read;
         if (end_ < size) throw util::InputError(file_.path(), "scratch file ended early");
     }
     const std::uint8_t* record = buffer_.data() + position_;

@@ -60,7 +60,8 @@ class BucketWriter {
     std::vector<std::uint64_t> sizes_;
 };
 
-// Reads a file front to back in fixed-size records through a buffer.
+// Reads a scratch file front to back in fixed-size records through a buffer, giving
+// the bytes it has read back to the file system (File::discard) as it goes.
 class SequentialReader {
   public:
     SequentialReader(const std::filesystem::path& path, std::size_t buffer_bytes);
@@ -72,6 +73,8 @@ class SequentialReader {
     util::File file_;
     std::vector<std::uint8_t> buffer_;
     std::size_t position_ = 0, end_ = 0;
+    std::uint64_t consumed_ = 0;   // bytes read from the file so far
+    std::uint64_t discarded_ = 0;  // given back before this (a page boundary)
 };
 
 std::filesystem::path bucket_file_name(const std::filesystem::path& folder, std::string_view stem,

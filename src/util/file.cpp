@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -20,7 +21,8 @@ std::string errno_text() {
 }  // namespace
 
 File::File(const std::filesystem::path& path, Mode mode) : path_(path.string()) {
-    handle_.reset(std::fopen(path_.c_str(), mode == Mode::read ? "rb" : "wb+"));
+    const char* how = mode == Mode::read ? "rb" : mode == Mode::consume ? "r+b" : "wb+";
+    handle_.reset(std::fopen(path_.c_str(), how));
     if (!handle_) {
         throw InputError(path_, std::string("cannot open: ") + errno_text());
     }
@@ -82,9 +84,15 @@ void File::pread_exact(std::uint64_t offset, std::span<std::uint8_t> out, const 
 }
 
 void File::write(std::span<const std::uint8_t> bytes) {
-    if (bytes.empty()) return;
-    if (std::fwrite(bytes.data(), 1, bytes.size(), handle_.get()) != bytes.size()) {
-        throw InputError(path_, "write failed: " + errno_text());
+    // In pieces of at most 1 MiB: measured with strace -T on an enrich of 20 M points
+    // (Linux 6.x VM), one 15 MB write() took 3 s per GB written into the page cache,
+    // 4 MiB ones 2 s, and 1 MiB or 256 KiB ones 0.35 s.
+    constexpr std::size_t piece = std::size_t{1} << 20;
+    for (std::size_t at = 0; at < bytes.size(); at += piece) {
+        const std::size_t size = std::min(piece, bytes.size() - at);
+        if (std::fwrite(bytes.data() + at, 1, size, handle_.get()) != size) {
+            throw InputError(path_, "write failed: " + errno_text());
+        }
     }
     unsynced_bytes_ += bytes.size();
     if (writeback_interval_ > 0 && unsynced_bytes_ >= writeback_interval_) {
@@ -94,6 +102,15 @@ void File::write(std::span<const std::uint8_t> bytes) {
         ::sync_file_range(fileno(handle_.get()), 0, 0, SYNC_FILE_RANGE_WRITE);
         unsynced_bytes_ = 0;
     }
+}
+
+void File::discard(std::uint64_t offset, std::uint64_t length) {
+    constexpr std::uint64_t page = 4096;
+    const std::uint64_t first = (offset + page - 1) / page * page;
+    const std::uint64_t last = (offset + length) / page * page;
+    if (last <= first) return;
+    ::fallocate(fileno(handle_.get()), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                static_cast<off_t>(first), static_cast<off_t>(last - first));
 }
 
 void File::flush() {

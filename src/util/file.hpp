@@ -12,7 +12,8 @@ namespace lidarmill::util {
 
 class File {
   public:
-    enum class Mode { read, write };
+    // consume: read a scratch file whose bytes may be given back with discard().
+    enum class Mode { read, write, consume };
     File() = default;
     File(const std::filesystem::path& path, Mode mode);
 
@@ -34,6 +35,13 @@ class File {
     // waiting for it), so that a final fsync finds little left to do. 0: off.
     void start_writeback_every(std::uint64_t bytes) { writeback_interval_ = bytes; }
     void flush();
+    // Frees the whole pages of [offset, offset + length) (a hole, read back as zeros), for
+    // scratch files read once: the page cache they held is reused at once by the writes
+    // that follow. Measured (strace -T, enrich of 20 M points out of core): the output's
+    // write() calls took 0.25 s instead of 0.7-1.1 s once the scratch features were
+    // discarded as the output was merged from them. Best effort (Mode::consume or write):
+    // nothing happens where holes are not supported.
+    void discard(std::uint64_t offset, std::uint64_t length);
     std::FILE* get() const { return handle_.get(); }
     bool is_open() const { return static_cast<bool>(handle_); }
     void close();
