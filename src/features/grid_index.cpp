@@ -274,6 +274,27 @@ std::ptrdiff_t GridIndex::row_of(double y) const {
     return static_cast<std::ptrdiff_t>(std::clamp(r, 0.0, static_cast<double>(rows_ - 1)));
 }
 
+// Distance along x from the query, in column qc, to column col's box. The box is
+// measured from its side facing the query, which is finite: the open sides of border
+// cells face away from it.
+double GridIndex::gap_to_column(const PackedPoint& query, std::ptrdiff_t col,
+                                std::ptrdiff_t qc) const {
+    if (col < qc) {
+        return std::max(0.0, query.x - (origin_x_ + static_cast<double>(col + 1) * cell_size_));
+    }
+    if (col > qc) return std::max(0.0, origin_x_ + static_cast<double>(col) * cell_size_ - query.x);
+    return 0.0;
+}
+
+double GridIndex::gap_to_row(const PackedPoint& query, std::ptrdiff_t row,
+                             std::ptrdiff_t qr) const {
+    if (row < qr) {
+        return std::max(0.0, query.y - (origin_y_ + static_cast<double>(row + 1) * cell_size_));
+    }
+    if (row > qr) return std::max(0.0, origin_y_ + static_cast<double>(row) * cell_size_ - query.y);
+    return 0.0;
+}
+
 namespace {
 
 double squared_distance(const PackedPoint& a, const PackedPoint& b) {
@@ -327,23 +348,8 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
         scratch.shrink(before + kept);
     };
     const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
-    // Distance from the query to a column's (row's) box along x (y).
-    auto x_gap = [&](std::ptrdiff_t col) {
-        if (col < qc) {
-            return std::max(0.0, query.x - (origin_x_ + static_cast<double>(col + 1) * cell_size_));
-        }
-        if (col > qc)
-            return std::max(0.0, origin_x_ + static_cast<double>(col) * cell_size_ - query.x);
-        return 0.0;
-    };
-    auto y_gap = [&](std::ptrdiff_t row) {
-        if (row < qr) {
-            return std::max(0.0, query.y - (origin_y_ + static_cast<double>(row + 1) * cell_size_));
-        }
-        if (row > qr)
-            return std::max(0.0, origin_y_ + static_cast<double>(row) * cell_size_ - query.y);
-        return 0.0;
-    };
+    auto x_gap = [&](std::ptrdiff_t col) { return gap_to_column(query, col, qc); };
+    auto y_gap = [&](std::ptrdiff_t row) { return gap_to_row(query, row, qr); };
     // Every point of ring r (Chebyshev distance r from the query's cell) lies beyond the
     // inner edge of the ring's left or right column or of its bottom or top row, points
     // clamped into border cells included. Measuring from the query itself rather than from
@@ -460,14 +466,21 @@ std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double s
     return scratch.view();
 }
 
+// Cells of the bounding square that the ball cannot reach in xy (its corners) are
+// skipped.
 std::size_t GridIndex::count_within(const PackedPoint& query, double squared_limit) const {
     const double reach = std::sqrt(squared_limit);
     const double widened_reach = std::sqrt(widened(squared_limit));
+    const double wide = widened(squared_limit);
     const std::ptrdiff_t c0 = column_of(query.x - reach), c1 = column_of(query.x + reach);
     const std::ptrdiff_t r0 = row_of(query.y - reach), r1 = row_of(query.y + reach);
+    const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);
     std::size_t count = 0;
     for (std::ptrdiff_t row = r0; row <= r1; ++row) {
+        const double dy = gap_to_row(query, row, qr);
         for (std::ptrdiff_t col = c0; col <= c1; ++col) {
+            const double dx = gap_to_column(query, col, qc);
+            if (dx * dx + dy * dy > wide) continue;
             const auto [first, last] =
                 z_slab(static_cast<std::size_t>(row * columns_ + col), query.z, widened_reach);
             for (std::uint32_t i = first; i < last; ++i) {

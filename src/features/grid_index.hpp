@@ -107,6 +107,8 @@ class GridIndex {
     std::pair<std::uint32_t, std::uint32_t> z_slab(std::size_t cell, double z, double reach) const;
     void select_nearest(std::size_t k, NeighbourBuffer& scratch, double pivot) const;
     std::ptrdiff_t column_of(double x) const;
+    double gap_to_column(const PackedPoint& query, std::ptrdiff_t col, std::ptrdiff_t qc) const;
+    double gap_to_row(const PackedPoint& query, std::ptrdiff_t row, std::ptrdiff_t qr) const;
     std::ptrdiff_t row_of(double y) const;
 
     double origin_x_ = 0, origin_y_ = 0, cell_size_ = 1;
