@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "features/blocks.hpp"
@@ -95,26 +96,19 @@ double bucket_select(std::span<double> keys, std::size_t count, std::size_t rank
     return keys[0];  // not reached: some key has the rank
 }
 
-// Removes the largest of keys[0, count) `times` times, one occurrence each, then returns
-// the largest left; keys are reordered.
-double largest_after_removing(std::span<double> keys, std::size_t count, std::size_t times) {
+// Removes the most extreme of keys[0, count) under `more` (std::greater: the largest,
+// std::less: the smallest) `times` times, one occurrence each, then returns the most
+// extreme left; keys are reordered.
+template <typename More>
+double extreme_after_removing(std::span<double> keys, std::size_t count, std::size_t times,
+                              More more) {
     for (;; --count, --times) {
-        double largest = keys[0];
-        for (std::size_t i = 1; i < count; ++i) largest = std::max(largest, keys[i]);
-        if (times == 0) return largest;
+        double extreme = keys[0];
+        for (std::size_t i = 1; i < count; ++i)
+            extreme = more(keys[i], extreme) ? keys[i] : extreme;
+        if (times == 0) return extreme;
         std::size_t at = 0;
-        while (keys[at] != largest) ++at;
-        keys[at] = keys[count - 1];
-    }
-}
-
-double smallest_after_removing(std::span<double> keys, std::size_t count, std::size_t times) {
-    for (;; --count, --times) {
-        double smallest = keys[0];
-        for (std::size_t i = 1; i < count; ++i) smallest = std::min(smallest, keys[i]);
-        if (times == 0) return smallest;
-        std::size_t at = 0;
-        while (keys[at] != smallest) ++at;
+        while (keys[at] != extreme) ++at;
         keys[at] = keys[count - 1];
     }
 }
@@ -128,32 +122,32 @@ double smallest_after_removing(std::span<double> keys, std::size_t count, std::s
 double distance_of_rank(std::span<const Neighbour> candidates, std::size_t rank,
                         std::span<double> keys, double pivot) {
     const std::size_t n = candidates.size();
-    constexpr std::size_t few = 6;
-    if (pivot > 0 && pivot < std::numeric_limits<double>::infinity()) {
-        std::size_t at_most = 0;
-        for (std::size_t i = 0; i < n; ++i) at_most += candidates[i].squared_distance <= pivot;
-        std::size_t kept = 0;
-        if (rank < at_most) {  // among the keys <= pivot, the one with at_most - 1 - rank above
-            for (std::size_t i = 0; i < n; ++i) {
-                const double key = candidates[i].squared_distance;
-                keys[kept] = key;
-                kept += key <= pivot;
-            }
-            const std::size_t above = at_most - 1 - rank;
-            if (above <= few) return largest_after_removing(keys, kept, above);
-            return bucket_select(keys, kept, rank);
-        }
-        for (std::size_t i = 0; i < n; ++i) {  // among the keys > pivot
-            const double key = candidates[i].squared_distance;
-            keys[kept] = key;
-            kept += !(key <= pivot);
-        }
-        const std::size_t below = rank - at_most;
-        if (below <= few) return smallest_after_removing(keys, kept, below);
-        return bucket_select(keys, kept, below);
+    if (!(pivot > 0 && pivot < std::numeric_limits<double>::infinity())) {
+        for (std::size_t i = 0; i < n; ++i) keys[i] = candidates[i].squared_distance;
+        return bucket_select(keys, n, rank);
     }
-    for (std::size_t i = 0; i < n; ++i) keys[i] = candidates[i].squared_distance;
-    return bucket_select(keys, n, rank);
+    // Keys <= pivot fill keys from the front, the others from the back. Each key is
+    // written to both ends without a branch and kept at one: the slot it leaves at the
+    // other end is one that end has not claimed yet (front + back = keys seen <= n).
+    std::size_t front = 0, back = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double key = candidates[i].squared_distance;
+        const bool at_front = key <= pivot;
+        keys[front] = key;
+        keys[n - 1 - back] = key;
+        front += at_front;
+        back += !at_front;
+    }
+    constexpr std::size_t few = 6;
+    if (rank < front) {  // among the front keys: the one with front - 1 - rank above it
+        const std::size_t above = front - 1 - rank;
+        if (above <= few) return extreme_after_removing(keys, front, above, std::greater<>());
+        return bucket_select(keys, front, rank);
+    }
+    const std::span<double> back_keys = keys.subspan(n - back, back);
+    const std::size_t below = rank - front;
+    if (below <= few) return extreme_after_removing(back_keys, back, below, std::less<>());
+    return bucket_select(back_keys, back, below);
 }
 
 // Keeps the candidates within `bound`, in their order.
@@ -379,31 +373,28 @@ void GridIndex::collect(const PackedPoint& query, double bound, std::size_t k,
             // are finite: the open sides of border cells face away from the query.
             const double limit = widened(bound);
             const std::ptrdiff_t c0 = qc - r, c1 = qc + r, r0 = qr - r, r1 = qr + r;
-            const std::ptrdiff_t first_col = std::max<std::ptrdiff_t>(c0, 0);
-            const std::ptrdiff_t last_col = std::min(c1, columns_ - 1);
-            auto scan_row = [&](std::ptrdiff_t row, double dy) {
-                if (dy * dy > limit) return;
-                for (std::ptrdiff_t col = first_col; col <= last_col; ++col) {
-                    const double dx = x_gap(col);
-                    if (dx * dx + dy * dy <= limit) {
-                        scan(static_cast<std::size_t>(row * columns_ + col));
-                    }
-                }
+            auto scan_if_near = [&](std::ptrdiff_t row, std::ptrdiff_t col, double dx, double dy) {
+                if (dx * dx + dy * dy <= limit)
+                    scan(static_cast<std::size_t>(row * columns_ + col));
             };
-            if (r0 >= 0) scan_row(r0, y_gap(r0));
-            if (r1 < rows_) scan_row(r1, y_gap(r1));
-            auto scan_column = [&](std::ptrdiff_t col, double dx) {
-                if (dx * dx > limit) return;
+            for (const std::ptrdiff_t row : {r0, r1}) {  // the top and bottom rows
+                if (row < 0 || row >= rows_) continue;
+                const double dy = y_gap(row);
+                if (dy * dy > limit) continue;
+                for (std::ptrdiff_t col = std::max<std::ptrdiff_t>(c0, 0);
+                     col <= std::min(c1, columns_ - 1); ++col) {
+                    scan_if_near(row, col, x_gap(col), dy);
+                }
+            }
+            for (const std::ptrdiff_t col : {c0, c1}) {  // the side columns between them
+                if (col < 0 || col >= columns_) continue;
+                const double dx = x_gap(col);
+                if (dx * dx > limit) continue;
                 for (std::ptrdiff_t row = std::max<std::ptrdiff_t>(r0 + 1, 0);
                      row <= std::min(r1 - 1, rows_ - 1); ++row) {
-                    const double dy = y_gap(row);
-                    if (dx * dx + dy * dy <= limit) {
-                        scan(static_cast<std::size_t>(row * columns_ + col));
-                    }
+                    scan_if_near(row, col, dx, y_gap(row));
                 }
-            };
-            if (c0 >= 0) scan_column(c0, x_gap(c0));
-            if (c1 < columns_) scan_column(c1, x_gap(c1));
+            }
         }
         if (!ring_reachable(r + 1)) break;
         if (scratch.size() >= k) {
@@ -443,22 +434,21 @@ std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double s
     scratch.clear();
     if (k == 0 || points_.empty()) return {};
     // A bound 1.25x the previous k-th squared distance usually holds k to 1.5k points. If it
-    // holds k, the k nearest are among them; otherwise search again up to the limit.
+    // holds k, the k nearest are among them. Otherwise the k-th is farther than hinted,
+    // usually not by much: twice the radius holds it far more cheaply than the limit
+    // (which tightens only after a wide block), and the limit comes last.
     const double hinted_bound = 1.25 * hint;
     const bool use_hint = hinted_bound > 0 && hinted_bound < squared_limit;
-    const double pivot = use_hint ? hint : 0.0;
-    double scratch_pivot = pivot;  // for the candidates finally in scratch
+    double pivot = use_hint ? hint : 0.0;  // the guess of the k-th, while it is a good one
     collect(query, use_hint ? hinted_bound : squared_limit, k, scratch, pivot);
     if (use_hint && scratch.size() < k) {
-        // The k-th neighbour is farther than hinted, usually not by much: twice the radius
-        // holds it far more cheaply than the limit (which tightens only after a wide block).
+        pivot = 0.0;
         const double wider = 4.0 * hinted_bound;
-        scratch_pivot = 0.0;
-        if (wider < squared_limit) collect(query, wider, k, scratch, 0.0);
-        if (scratch.size() < k) collect(query, squared_limit, k, scratch, 0.0);
+        if (wider < squared_limit) collect(query, wider, k, scratch, pivot);
+        if (scratch.size() < k) collect(query, squared_limit, k, scratch, pivot);
     }
 
-    if (scratch.size() > k) select_nearest(k, scratch, scratch_pivot);
+    if (scratch.size() > k) select_nearest(k, scratch, pivot);
     hint = 0.0;
     if (scratch.size() == k) {
         for (const auto& n : scratch) hint = std::max(hint, n.squared_distance);
