@@ -52,8 +52,8 @@ constexpr std::size_t kReadBatchPoints = 65536;
 constexpr std::uint64_t kHaloFlag = std::uint64_t{1} << 63;
 constexpr std::size_t kHaloEntrySize = 8 + 12;  // id, X, Y, Z
 // Working memory per point loaded into a chunk (own or halo) besides its feature values:
-// coordinates and id (32), the neighbour grid (points 32, positions and cells ~12), the
-// visit order (8), slack.
+// coordinates and id (32), the neighbour grid (points and ids 32, height keys 4, positions and
+// cells ~12), the visit order (8), slack.
 constexpr std::uint64_t kWorkingBytesPerPoint = 100;
 
 double halo_width(const NeighbourhoodParams& p) {

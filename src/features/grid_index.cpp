@@ -194,6 +194,7 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell, double
     const double width = max_x - min_x, height = max_y - min_y;
     origin_x_ = min_x;
     origin_y_ = min_y;
+    origin_z_ = n > 0 ? cloud.z[0] : 0.0;  // any height near the points: keys keep their precision
     auto size_grid = [&](double area) {
         cell_size_ =
             std::min(max_cell_size, std::sqrt(std::max(area, 1e-6) * points_per_cell /
@@ -248,11 +249,13 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell, double
                           }
                       });
     points_.resize(n);
+    z_keys_.resize(n);
     ids_.resize(n);
     position_.resize(n);
     parallel_for_index(n, [&](std::size_t slot) {
         const std::uint32_t i = cloud_index[slot];
         points_[slot] = {cloud.x[i], cloud.y[i], cloud.z[i]};
+        z_keys_[slot] = z_key(cloud.z[i]);
         ids_[slot] = cloud.id(i);
         position_[i] = static_cast<std::uint32_t>(slot);
     });
@@ -300,23 +303,31 @@ double squared_distance(const PackedPoint& a, const PackedPoint& b) {
 }  // namespace
 
 // The z slab of a cell that can hold points within `reach` of height z (reach is
-// widened, see above: the exact test is made point by point).
+// widened, see above: the exact test is made point by point). It is found on the float
+// keys, which are monotone in z: a key below low's key belongs to a point below low, and
+// one above high's to a point above high, so the slab holds every point of the exact one
+// (and at most a few more, rounding ties, which the point-by-point test drops). The
+// counts below have no branches: walks and binary searches over a cell's few dozen points
+// were mispredicted at almost every step.
 std::pair<std::uint32_t, std::uint32_t> GridIndex::z_slab(std::size_t cell, double z,
                                                           double reach) const {
-    const PackedPoint* const begin = points_.data();
-    const PackedPoint* first = begin + cell_start_[cell];
-    const PackedPoint* last = begin + cell_start_[cell + 1];
-    const double low = z - reach, high = z + reach;
-    // Cells hold a handful of points: a linear walk beats a binary search until they
-    // hold many (stacks: trees, walls).
-    if (last - first <= 16) {
-        while (first != last && first->z < low) ++first;
-        while (last != first && (last - 1)->z > high) --last;
-    } else {
-        first = std::partition_point(first, last, [&](const PackedPoint& p) { return p.z < low; });
-        last = std::partition_point(first, last, [&](const PackedPoint& p) { return p.z <= high; });
+    const std::uint32_t first = cell_start_[cell], last = cell_start_[cell + 1];
+    const float low = z_key(z - reach), high = z_key(z + reach);
+    const float* const keys = z_keys_.data();
+    if (last - first <= 256) {
+        std::uint32_t below = 0, not_above = 0;
+        for (std::uint32_t i = first; i < last; ++i) {
+            below += keys[i] < low;
+            not_above += keys[i] <= high;
+        }
+        return {first + below, first + not_above};
     }
-    return {static_cast<std::uint32_t>(first - begin), static_cast<std::uint32_t>(last - begin)};
+    const float* const begin = keys + first;
+    const float* const end = keys + last;
+    const float* const from =
+        std::partition_point(begin, end, [&](float key) { return key < low; });
+    const float* const to = std::partition_point(from, end, [&](float key) { return key <= high; });
+    return {static_cast<std::uint32_t>(from - keys), static_cast<std::uint32_t>(to - keys)};
 }
 
 // Collects every point with squared distance <= bound, ring by ring, unordered (cheap);

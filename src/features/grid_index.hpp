@@ -110,11 +110,15 @@ class GridIndex {
     double gap_to_column(const PackedPoint& query, std::ptrdiff_t col, std::ptrdiff_t qc) const;
     double gap_to_row(const PackedPoint& query, std::ptrdiff_t row, std::ptrdiff_t qr) const;
     std::ptrdiff_t row_of(double y) const;
+    float z_key(double z) const { return static_cast<float>(z - origin_z_); }
 
-    double origin_x_ = 0, origin_y_ = 0, cell_size_ = 1;
+    double origin_x_ = 0, origin_y_ = 0, origin_z_ = 0, cell_size_ = 1;
     std::ptrdiff_t columns_ = 1, rows_ = 1;
     std::vector<std::uint32_t> cell_start_;  // columns_ * rows_ + 1 offsets into points_
     util::UninitVector<PackedPoint> points_;
+    // z_key of each point's z, in points_ order: sorted within a cell like the z themselves
+    // (z_key is monotone), and dense, so slabs are found by branch-free counts.
+    util::UninitVector<float> z_keys_;
     util::UninitVector<std::uint64_t> ids_;
     util::UninitVector<std::uint32_t> position_;
 };

@@ -89,9 +89,30 @@ TEST(GridIndex, MatchesBruteForceOnStripsColumnsAndIsolatedPoints) {
     for (int i = 0; i < 100; ++i) column.add(i * 0.5, 0, 0, 2);
     column.add(1000, 1000, 0, 2);  // far outlier stretches the grid
     expect_exact(column, 25.0, 20, 8);
+    Scene tower;  // more points in one cell than a linear slab count covers
+    for (int i = 0; i < 700; ++i) tower.add(2 + (i % 5) * 0.01, 2 + (i % 7) * 0.01, i * 0.05, 2);
+    for (int i = 0; i < 60; ++i) tower.add(i * 0.3, 0, 0, 2);
+    expect_exact(tower, 1.0, 20, 8);
+    expect_exact(tower, 25.0, 20, 8);
     Scene single;
     single.add(1, 2, 3, 2);
     expect_exact(single, 25.0, 20, 8);
+}
+
+TEST(GridIndex, MatchesBruteForceWhereHeightsAreFinerThanFloat) {
+    // Cells find their z slab on float keys of the heights. Far from the first point's
+    // height, where a float step is a metre, millimetre heights share keys: the slabs
+    // must still hold every point within reach.
+    Scene scene;
+    scene.add(0, 0, 0, 2);
+    std::mt19937 engine(11);
+    for (int i = 0; i < 1200; ++i) {
+        scene.add((engine() % 200) * 0.1, (engine() % 200) * 0.1, 1e7 + (engine() % 3000) * 1e-3,
+                  2);
+    }
+    for (int i = 0; i < 400; ++i) scene.add(5 + (i % 3) * 0.01, 5, 1e7 + i * 1e-3, 2);
+    expect_exact(scene, 0.01, 20, 8);
+    expect_exact(scene, 4.0, 20, 8);
 }
 
 TEST(GridIndex, MatchesBruteForceWhereDistancesAreDenormalOrCrowded) {
