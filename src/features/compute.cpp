@@ -5,7 +5,6 @@
 #include <tbb/parallel_reduce.h>
 #include <tbb/parallel_sort.h>
 
-#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -16,6 +15,7 @@
 
 #include "features/blocks.hpp"
 #include "features/grid_index.hpp"
+#include "features/symmetric_eigen.hpp"
 #include "util/error.hpp"
 #include "util/uninitialized.hpp"
 
@@ -167,32 +167,30 @@ void shape_features(std::span<const detail::PackedPoint> points, const detail::P
     if (neighbours.size() < 3) return;
     Moments m;
     for (const auto& nb : neighbours) m.add(points[nb.index], point);
-    Eigen::Matrix3d covariance;
-    const double xx = m.covariance(m.xx, m.x, m.x), xy = m.covariance(m.xy, m.x, m.y),
-                 xz = m.covariance(m.xz, m.x, m.z), yy = m.covariance(m.yy, m.y, m.y),
-                 yz = m.covariance(m.yz, m.y, m.z), zz = m.covariance(m.zz, m.z, m.z);
-    covariance << xx, xy, xz, xy, yy, yz, xz, yz, zz;
+    const detail::SymmetricMatrix3 covariance{
+        m.covariance(m.xx, m.x, m.x), m.covariance(m.xy, m.x, m.y), m.covariance(m.xz, m.x, m.z),
+        m.covariance(m.yy, m.y, m.y), m.covariance(m.yz, m.y, m.z), m.covariance(m.zz, m.z, m.z)};
     // The point's offset from the centroid, for the roughness.
     const double ox = -m.mean(m.x), oy = -m.mean(m.y), oz = -m.mean(m.z);
 
-    Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> solver;
-    solver.computeDirect(covariance);
-    // Eigen sorts ascending; rounding can leave tiny negative values.
-    const double l1 = std::max(solver.eigenvalues()(2), 0.0);
-    const double l2 = std::max(solver.eigenvalues()(1), 0.0);
-    const double l3 = std::max(solver.eigenvalues()(0), 0.0);
+    const detail::SmallestEigen eigen = detail::smallest_eigen(covariance);
+    // Rounding can leave tiny negative values.
+    const double l1 = std::max(eigen.l1, 0.0);
+    const double l2 = std::max(eigen.l2, 0.0);
+    const double l3 = std::max(eigen.l3, 0.0);
     if (!(l1 > degenerate_eigenvalue)) return;
-    Eigen::Vector3d normal = solver.eigenvectors().col(0);
+    auto [nx, ny, nz] = eigen.e3;
     // Upward normal; the exact-zero cases only need to be decided the same way every time.
-    if (normal.z() < 0 ||
-        (normal.z() == 0 && (normal.y() < 0 || (normal.y() == 0 && normal.x() < 0)))) {
-        normal = -normal;
+    if (nz < 0 || (nz == 0 && (ny < 0 || (ny == 0 && nx < 0)))) {
+        nx = -nx;
+        ny = -ny;
+        nz = -nz;
     }
 
     const double sum = l1 + l2 + l3;
-    slot(values, Feature::normal_x) = normal.x();
-    slot(values, Feature::normal_y) = normal.y();
-    slot(values, Feature::normal_z) = normal.z();
+    slot(values, Feature::normal_x) = nx;
+    slot(values, Feature::normal_y) = ny;
+    slot(values, Feature::normal_z) = nz;
     slot(values, Feature::curvature) = l3 / sum;
     slot(values, Feature::linearity) = (l1 - l2) / l1;
     slot(values, Feature::planarity) = (l2 - l3) / l1;
@@ -209,9 +207,8 @@ void shape_features(std::span<const detail::PackedPoint> points, const detail::P
     slot(values, Feature::eigenvalue_2) = l2;
     slot(values, Feature::eigenvalue_3) = l3;
     slot(values, Feature::eigenvalue_sum) = sum;
-    slot(values, Feature::verticality) = 1.0 - std::abs(normal.z());
-    slot(values, Feature::roughness) =
-        std::abs(ox * normal.x() + oy * normal.y() + oz * normal.z());
+    slot(values, Feature::verticality) = 1.0 - std::abs(nz);
+    slot(values, Feature::roughness) = std::abs(ox * nx + oy * ny + oz * nz);
 }
 
 double density_of(std::span<const detail::Neighbour> neighbours) {
