@@ -314,6 +314,8 @@ std::pair<std::uint32_t, std::uint32_t> GridIndex::z_slab(std::size_t cell, doub
     const std::uint32_t first = cell_start_[cell], last = cell_start_[cell + 1];
     const float low = z_key(z - reach), high = z_key(z + reach);
     const float* const keys = z_keys_.data();
+    // Keys are sorted: a cell wholly within reach (most of them on open ground) needs no count.
+    if (first == last || (keys[first] >= low && keys[last - 1] <= high)) return {first, last};
     if (last - first <= 256) {
         std::uint32_t below = 0, not_above = 0;
         for (std::uint32_t i = first; i < last; ++i) {
