@@ -24,7 +24,7 @@ ArithmeticModel::ArithmeticModel(std::uint32_t symbols, bool compress)
         table_shift_ = kSymbolLengthShift - table_bits;
         table_entries = table_size_ + 2;  // update() writes up to index table_size_ + 1
     }
-    storage_ = std::make_unique<std::uint32_t[]>(2 * std::size_t{symbols_} + table_entries);
+    storage_ = std::make_unique<Entry[]>(2 * std::size_t{symbols_} + table_entries);
     distribution_ = storage_.get();
     symbol_count_ = distribution_ + symbols_;
     decoder_table_ = table_entries ? symbol_count_ + symbols_ : nullptr;
@@ -44,26 +44,26 @@ void ArithmeticModel::update() {
     if ((total_count_ += update_cycle_) > kSymbolMaxCount) {
         total_count_ = 0;
         for (std::uint32_t n = 0; n < symbols_; ++n) {
-            total_count_ += (symbol_count_[n] = (symbol_count_[n] + 1) >> 1);
+            total_count_ += (symbol_count_[n] = static_cast<Entry>((symbol_count_[n] + 1) >> 1));
         }
     }
     const std::uint32_t scale = 0x80000000u / total_count_;
     std::uint32_t sum = 0;
     if (decoder_table_ == nullptr) {
         for (std::uint32_t k = 0; k < symbols_; ++k) {
-            distribution_[k] = (scale * sum) >> (31 - kSymbolLengthShift);
+            distribution_[k] = static_cast<Entry>((scale * sum) >> (31 - kSymbolLengthShift));
             sum += symbol_count_[k];
         }
     } else {
         std::uint32_t s = 0;
         for (std::uint32_t k = 0; k < symbols_; ++k) {
-            distribution_[k] = (scale * sum) >> (31 - kSymbolLengthShift);
+            distribution_[k] = static_cast<Entry>((scale * sum) >> (31 - kSymbolLengthShift));
             sum += symbol_count_[k];
             const std::uint32_t w = distribution_[k] >> table_shift_;
-            while (s < w) decoder_table_[++s] = k - 1;
+            while (s < w) decoder_table_[++s] = static_cast<Entry>(k - 1);
         }
         decoder_table_[0] = 0;
-        while (s <= table_size_) decoder_table_[++s] = symbols_ - 1;
+        while (s <= table_size_) decoder_table_[++s] = static_cast<Entry>(symbols_ - 1);
     }
     update_cycle_ = (5 * update_cycle_) >> 2;
     const std::uint32_t max_cycle = (symbols_ + 6) << 3;

@@ -40,11 +40,15 @@ class ArithmeticModel {
     std::uint32_t last_symbol_;
     bool compress_;
     // One allocation holds distribution, symbol counts and the decoder table; the three
-    // pointers below view into it (they stay valid when the model is moved).
-    std::unique_ptr<std::uint32_t[]> storage_;
-    std::uint32_t* distribution_ = nullptr;
-    std::uint32_t* symbol_count_ = nullptr;
-    std::uint32_t* decoder_table_ = nullptr;  // null when table_size_ == 0
+    // pointers below view into it (they stay valid when the model is moved). All fit 16
+    // bits: distribution values are below 2^15, counts below 2^15 plus one update cycle
+    // (counts are halved past 2^15 in total), table entries are symbols. Half the bytes
+    // of 32-bit entries keep more models in L1: a BYTE14 coder runs one per extra byte.
+    using Entry = std::uint16_t;
+    std::unique_ptr<Entry[]> storage_;
+    Entry* distribution_ = nullptr;
+    Entry* symbol_count_ = nullptr;
+    Entry* decoder_table_ = nullptr;  // null when table_size_ == 0
     std::uint32_t total_count_ = 0;
     std::uint32_t update_cycle_ = 0;
     std::uint32_t symbols_until_update_ = 0;
@@ -280,8 +284,8 @@ inline void ArithmeticEncoder::encode_bit(BitModel& m, std::uint32_t bit) {
 inline void ArithmeticEncoder::encode_symbol(ArithmeticModel& m, std::uint32_t sym) {
     // Locals, loaded before renormalize() stores bytes, which the compiler must assume
     // alias everything else.
-    const std::uint32_t* distribution = m.distribution_;
-    std::uint32_t* count = m.symbol_count_ + sym;
+    const ArithmeticModel::Entry* distribution = m.distribution_;
+    ArithmeticModel::Entry* count = m.symbol_count_ + sym;
     std::uint64_t base = base_;
     std::uint32_t length = length_;
     if (sym == m.last_symbol_) {
