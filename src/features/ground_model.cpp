@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -48,7 +49,9 @@ class HoleFiller {
           rows_(static_cast<std::ptrdiff_t>(cells.size() / columns)),
           // Same test as a ray walk (step * length <= reach), capped by the grid's size.
           axis_steps_(steps_within(reach_in_cells, 1.0)),
-          diagonal_steps_(steps_within(reach_in_cells, std::sqrt(2.0))) {}
+          diagonal_steps_(steps_within(reach_in_cells, std::sqrt(2.0))),
+          axis_weights_(weights_by_step(axis_steps_, 1.0)),
+          diagonal_weights_(weights_by_step(diagonal_steps_, std::sqrt(2.0))) {}
 
     void fill() {
         if (rows_ == 0 || cols_ == 0) return;
@@ -79,6 +82,21 @@ class HoleFiller {
         return steps;
     }
 
+    // Inverse-distance weights 1 / (step * length) for steps 1..steps; 0 at step 0.
+    static std::vector<double> weights_by_step(std::ptrdiff_t steps, double length) {
+        std::vector<double> weights(static_cast<std::size_t>(steps) + 1, 0.0);
+        for (std::ptrdiff_t step = 1; step <= steps; ++step) {
+            weights[static_cast<std::size_t>(step)] = 1.0 / (static_cast<double>(step) * length);
+        }
+        return weights;
+    }
+
+    // `value` if `keep`, else +0 (also for a NaN value), without a branch.
+    static double only_if(bool keep, double value) {
+        return std::bit_cast<double>(std::bit_cast<std::uint64_t>(value) &
+                                     (0 - static_cast<std::uint64_t>(keep)));
+    }
+
     std::size_t at(std::ptrdiff_t col, std::ptrdiff_t row) const {
         return static_cast<std::size_t>(row * cols_ + col);
     }
@@ -101,7 +119,10 @@ class HoleFiller {
         std::vector<std::ptrdiff_t> diagonal_hit(static_cast<std::size_t>(cols_ + rows_), none);
         std::vector<std::ptrdiff_t> anti_hit(static_cast<std::size_t>(cols_ + rows_), none);
         auto step_to = [](std::ptrdiff_t hit_row, std::ptrdiff_t row, std::ptrdiff_t limit) {
-            return hit_row != none && hit_row - row <= limit ? Step(hit_row - row) : Step(0);
+            const std::ptrdiff_t step = hit_row - row;  // branch-free, as in fill_row
+            const bool found = (hit_row != none) & (step <= limit);
+            return static_cast<Step>(static_cast<std::size_t>(step) &
+                                     (0 - static_cast<std::size_t>(found)));
         };
         for (std::ptrdiff_t row = std::min(rows_, end + axis_steps_) - 1; row >= first; --row) {
             for (std::ptrdiff_t col = 0; col < cols_; ++col) {
@@ -133,7 +154,6 @@ class HoleFiller {
     template <typename Step>
     void fill_rows(std::ptrdiff_t first, std::ptrdiff_t end) {
         const std::vector<Step> up = steps_upwards<Step>(first, end);
-        const double diagonal_length = std::sqrt(2.0);
         // Rays towards lower rows, carried upwards: (0, -1), (1, -1), (-1, -1).
         std::vector<Hit> column_hit(static_cast<std::size_t>(cols_));
         std::vector<Hit> anti_hit(static_cast<std::size_t>(cols_ + rows_));
@@ -145,7 +165,7 @@ class HoleFiller {
              ++row) {
             if (row >= first)
                 fill_row<Step>(row, &up[static_cast<std::size_t>((row - first) * cols_) * 3],
-                               column_hit, anti_hit, diagonal_hit, right, left, diagonal_length);
+                               column_hit, anti_hit, diagonal_hit, right, left);
             // Carry this row's measured cells to the rows above.
             for (std::ptrdiff_t col = 0; col < cols_; ++col) {
                 if (!has_ground(col, row)) continue;
@@ -162,8 +182,7 @@ class HoleFiller {
     template <typename Step>
     void fill_row(std::ptrdiff_t row, const Step* up, const std::vector<Hit>& column_hit,
                   const std::vector<Hit>& anti_hit, const std::vector<Hit>& diagonal_hit,
-                  std::vector<std::ptrdiff_t>& right, std::vector<std::ptrdiff_t>& left,
-                  double diagonal_length) {
+                  std::vector<std::ptrdiff_t>& right, std::vector<std::ptrdiff_t>& left) {
         std::ptrdiff_t seen = -1;
         for (std::ptrdiff_t col = cols_ - 1; col >= 0; --col) {
             if (has_ground(col, row)) seen = col;
@@ -178,33 +197,42 @@ class HoleFiller {
             if (has_ground(col, row)) continue;
             const auto c = static_cast<std::size_t>(col);
             double weighted_sum = 0, weight_sum = 0;
-            auto add = [&](std::ptrdiff_t step, double length, double value) {
-                const double weight = 1.0 / (static_cast<double>(step) * length);
-                weighted_sum += weight * value;
+            // A ray counts when it meets ground within reach. Rays that do and rays that
+            // do not are about equally common on sparse tiles, so no branch decides it (the
+            // branches were most of the fill's mispredictions): a ray that does not adds a
+            // zero weight times a zero value, which leaves both sums as they are.
+            auto add = [&](bool found, std::ptrdiff_t step, const std::vector<double>& weights,
+                           double value) {
+                const double weight =
+                    weights[static_cast<std::size_t>(step) & (0 - static_cast<std::size_t>(found))];
+                weighted_sum += weight * only_if(found, value);
                 weight_sum += weight;
             };
-            auto add_along_row = [&](std::ptrdiff_t hit_col) {
-                const std::ptrdiff_t step = hit_col < 0 ? 0 : std::abs(hit_col - col);
-                if (step > 0 && step <= axis_steps_) add(step, 1.0, measured(hit_col, row));
+            auto add_along_row = [&](std::ptrdiff_t hit_col) {  // hit_col < 0: none
+                const std::ptrdiff_t step = std::abs(hit_col - col);
+                add((hit_col >= 0) & (step <= axis_steps_), step, axis_weights_,
+                    measured(std::max<std::ptrdiff_t>(hit_col, 0), row));
             };
-            auto add_below = [&](const Hit& hit, double length, std::ptrdiff_t limit) {
-                if (hit.at >= 0 && row - hit.at <= limit) add(row - hit.at, length, hit.value);
+            auto add_above = [&](std::ptrdiff_t step, std::ptrdiff_t col_step,
+                                 const std::vector<double>& weights) {  // step 0: none
+                add(step != 0, step, weights, measured(col + col_step * step, row + step));
+            };
+            auto add_below = [&](const Hit& hit, const std::vector<double>& weights,
+                                 std::ptrdiff_t limit) {
+                const std::ptrdiff_t step = row - hit.at;
+                add((hit.at >= 0) & (step <= limit), step, weights, hit.value);
             };
             const Step* const above = up + c * 3;
             const auto diagonal = static_cast<std::size_t>(col - row + rows_ - 1);
             const auto anti = static_cast<std::size_t>(col + row);
-            add_along_row(right[c]);                                          // (1, 0)
-            add_along_row(left[c]);                                           // (-1, 0)
-            if (above[0]) add(above[0], 1.0, measured(col, row + above[0]));  // (0, 1)
-            add_below(column_hit[c], 1.0, axis_steps_);                       // (0, -1)
-            if (above[1]) {                                                   // (1, 1)
-                add(above[1], diagonal_length, measured(col + above[1], row + above[1]));
-            }
-            add_below(anti_hit[anti], diagonal_length, diagonal_steps_);  // (1, -1)
-            if (above[2]) {                                               // (-1, 1)
-                add(above[2], diagonal_length, measured(col - above[2], row + above[2]));
-            }
-            add_below(diagonal_hit[diagonal], diagonal_length, diagonal_steps_);  // (-1, -1)
+            add_along_row(right[c]);                                                // (1, 0)
+            add_along_row(left[c]);                                                 // (-1, 0)
+            add_above(above[0], 0, axis_weights_);                                  // (0, 1)
+            add_below(column_hit[c], axis_weights_, axis_steps_);                   // (0, -1)
+            add_above(above[1], 1, diagonal_weights_);                              // (1, 1)
+            add_below(anti_hit[anti], diagonal_weights_, diagonal_steps_);          // (1, -1)
+            add_above(above[2], -1, diagonal_weights_);                             // (-1, 1)
+            add_below(diagonal_hit[diagonal], diagonal_weights_, diagonal_steps_);  // (-1, -1)
             if (weight_sum > 0) cells_[at(col, row)] = weighted_sum / weight_sum;
         }
     }
@@ -212,6 +240,7 @@ class HoleFiller {
     util::UninitVector<double>& cells_;
     std::ptrdiff_t cols_, rows_;
     std::ptrdiff_t axis_steps_, diagonal_steps_;
+    std::vector<double> axis_weights_, diagonal_weights_;  // by step, see weights_by_step
     util::UninitVector<std::uint8_t> has_ground_;
 };
 
