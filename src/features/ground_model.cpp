@@ -264,8 +264,7 @@ GroundModelBuilder::GroundModelBuilder(const XyExtent& extent, const GroundParam
     }
     columns_ = cells_across(extent.min_x, extent.max_x, params.cell_size);
     rows_ = cells_across(extent.min_y, extent.max_y, params.cell_size);
-    z_sum_.assign(columns_ * rows_, 0.0);
-    z_count_.assign(columns_ * rows_, 0);
+    cells_.assign(columns_ * rows_, Accumulator{});
 }
 
 void GroundModelBuilder::add(double x, double y, double z) {
@@ -279,8 +278,8 @@ void GroundModelBuilder::add(double x, double y, double z) {
         return;
     }
     const auto cell = static_cast<std::size_t>(row) * columns_ + static_cast<std::size_t>(column);
-    z_sum_[cell] += z;
-    ++z_count_[cell];
+    cells_[cell].z_sum += z;
+    ++cells_[cell].count;
     ++added_;
 }
 
@@ -299,9 +298,10 @@ GroundModel GroundModelBuilder::build() const {
     model.cell_size_ = params_.cell_size;
     model.columns_ = columns_;
     model.rows_ = rows_;
-    model.cells_.resize(z_sum_.size());
-    detail::parallel_for_index(z_sum_.size(), [&](std::size_t cell) {
-        model.cells_[cell] = z_count_[cell] ? z_sum_[cell] / z_count_[cell] : no_data;
+    model.cells_.resize(cells_.size());
+    detail::parallel_for_index(cells_.size(), [&](std::size_t cell) {
+        const Accumulator& a = cells_[cell];
+        model.cells_[cell] = a.count ? a.z_sum / a.count : no_data;
     });
     HoleFiller(model.cells_, columns_, params_.fill_reach / params_.cell_size).fill();
     return model;

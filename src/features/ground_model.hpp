@@ -69,8 +69,13 @@ class GroundModelBuilder {
     GroundParams params_;
     double origin_x_, origin_y_;
     std::size_t columns_, rows_;
-    std::vector<double> z_sum_;
-    std::vector<std::uint32_t> z_count_;
+    // Sum and count side by side: points reach the cells in file order, which on sparse or
+    // thinned tiles jumps from cell to cell, and each add then costs one cache miss, not two.
+    struct Accumulator {
+        double z_sum = 0;
+        std::uint32_t count = 0;
+    };
+    std::vector<Accumulator> cells_;
     std::size_t added_ = 0, ignored_ = 0;
 };
 
