@@ -166,8 +166,8 @@ std::uint64_t ground_bytes(const XyExtent& e, const EnrichOptions& o) {
     if (!needs_ground(o.features) || !plausible_extent(e)) return 0;
     const double cells = ((e.max_x - e.min_x) / o.ground.cell_size + 3) *
                          ((e.max_y - e.min_y) / o.ground.cell_size + 3);
-    // Builder sums and counts (16 bytes), the built grid (8) and the filler's mask (1).
-    return static_cast<std::uint64_t>(std::min(cells, 1e12) * 25);
+    // Builder sums and counts (12 bytes), the built grid (8) and the filler's mask (1).
+    return static_cast<std::uint64_t>(std::min(cells, 1e12) * 21);
 }
 
 std::uint64_t codec_bytes(const Layout& l, unsigned threads) {

@@ -71,10 +71,13 @@ class GroundModelBuilder {
     std::size_t columns_, rows_;
     // Sum and count side by side: points reach the cells in file order, which on sparse or
     // thinned tiles jumps from cell to cell, and each add then costs one cache miss, not two.
-    struct Accumulator {
+    // Packed to 12 bytes: padding to 16 would add a third to the largest fixed cost of a
+    // sparse tile's memory plan.
+    struct [[gnu::packed]] Accumulator {
         double z_sum = 0;
         std::uint32_t count = 0;
     };
+    static_assert(sizeof(Accumulator) == 12);
     std::vector<Accumulator> cells_;
     std::size_t added_ = 0, ignored_ = 0;
 };
