@@ -119,10 +119,8 @@ const std::uint8_t* SequentialReader::next(std::size_t size) {
         if (buffer_.size() < size) buffer_.resize(size);
         const std::size_t read = file_.read_some(std::span(buffer_).subspan(end_));
         consumed_ += read;
-        // In the buffer now: never read from the file again. Whole pages only, so the
-        // next discard starts where this one's last whole page ended.
-        file_.discard(discarded_, consumed_ - discarded_);
-        discarded_ = consumed_ / 4096 * 4096;
+        // In the buffer now: never read from the file again.
+        discarded_ = file_.discard(discarded_, consumed_ - discarded_);
         end_ += read;
         if (end_ < size) throw util::InputError(file_.path(), "scratch file ended early");
     }

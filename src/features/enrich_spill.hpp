@@ -74,7 +74,7 @@ class SequentialReader {
     std::vector<std::uint8_t> buffer_;
     std::size_t position_ = 0, end_ = 0;
     std::uint64_t consumed_ = 0;   // bytes read from the file so far
-    std::uint64_t discarded_ = 0;  // given back before this (a page boundary)
+    std::uint64_t discarded_ = 0;  // given back before this (see File::discard)
 };
 
 std::filesystem::path bucket_file_name(const std::filesystem::path& folder, std::string_view stem,

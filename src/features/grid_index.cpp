@@ -271,25 +271,30 @@ std::ptrdiff_t GridIndex::row_of(double y) const {
     return static_cast<std::ptrdiff_t>(std::clamp(r, 0.0, static_cast<double>(rows_ - 1)));
 }
 
-// Distance along x from the query, in column qc, to column col's box. The box is
-// measured from its side facing the query, which is finite: the open sides of border
-// cells face away from it.
+namespace {
+
+// Distance along one axis from a query at `q`, in cell `query_cell`, to cell `cell` of an
+// axis divided at origin + i * cell_size. The cell is measured from its side facing the
+// query, which is finite: the open sides of border cells face away from it.
+double gap_to_cell(double q, double origin, double cell_size, std::ptrdiff_t cell,
+                   std::ptrdiff_t query_cell) {
+    if (cell < query_cell) {
+        return std::max(0.0, q - (origin + static_cast<double>(cell + 1) * cell_size));
+    }
+    if (cell > query_cell) return std::max(0.0, origin + static_cast<double>(cell) * cell_size - q);
+    return 0.0;
+}
+
+}  // namespace
+
 double GridIndex::gap_to_column(const PackedPoint& query, std::ptrdiff_t col,
                                 std::ptrdiff_t qc) const {
-    if (col < qc) {
-        return std::max(0.0, query.x - (origin_x_ + static_cast<double>(col + 1) * cell_size_));
-    }
-    if (col > qc) return std::max(0.0, origin_x_ + static_cast<double>(col) * cell_size_ - query.x);
-    return 0.0;
+    return gap_to_cell(query.x, origin_x_, cell_size_, col, qc);
 }
 
 double GridIndex::gap_to_row(const PackedPoint& query, std::ptrdiff_t row,
                              std::ptrdiff_t qr) const {
-    if (row < qr) {
-        return std::max(0.0, query.y - (origin_y_ + static_cast<double>(row + 1) * cell_size_));
-    }
-    if (row > qr) return std::max(0.0, origin_y_ + static_cast<double>(row) * cell_size_ - query.y);
-    return 0.0;
+    return gap_to_cell(query.y, origin_y_, cell_size_, row, qr);
 }
 
 namespace {
@@ -473,8 +478,8 @@ std::span<const Neighbour> GridIndex::nearest(const PackedPoint& query, double s
 // skipped.
 std::size_t GridIndex::count_within(const PackedPoint& query, double squared_limit) const {
     const double reach = std::sqrt(squared_limit);
-    const double widened_reach = std::sqrt(widened(squared_limit));
     const double wide = widened(squared_limit);
+    const double widened_reach = std::sqrt(wide);
     const std::ptrdiff_t c0 = column_of(query.x - reach), c1 = column_of(query.x + reach);
     const std::ptrdiff_t r0 = row_of(query.y - reach), r1 = row_of(query.y + reach);
     const std::ptrdiff_t qc = column_of(query.x), qr = row_of(query.y);

@@ -91,6 +91,11 @@ class HoleFiller {
         return weights;
     }
 
+    // `step` if `keep`, else 0, without a branch.
+    static std::size_t step_if(bool keep, std::ptrdiff_t step) {
+        return static_cast<std::size_t>(step) & (0 - static_cast<std::size_t>(keep));
+    }
+
     // `value` if `keep`, else +0 (also for a NaN value), without a branch.
     static double only_if(bool keep, double value) {
         return std::bit_cast<double>(std::bit_cast<std::uint64_t>(value) &
@@ -120,9 +125,7 @@ class HoleFiller {
         std::vector<std::ptrdiff_t> anti_hit(static_cast<std::size_t>(cols_ + rows_), none);
         auto step_to = [](std::ptrdiff_t hit_row, std::ptrdiff_t row, std::ptrdiff_t limit) {
             const std::ptrdiff_t step = hit_row - row;  // branch-free, as in fill_row
-            const bool found = (hit_row != none) & (step <= limit);
-            return static_cast<Step>(static_cast<std::size_t>(step) &
-                                     (0 - static_cast<std::size_t>(found)));
+            return static_cast<Step>(step_if((hit_row != none) & (step <= limit), step));
         };
         for (std::ptrdiff_t row = std::min(rows_, end + axis_steps_) - 1; row >= first; --row) {
             for (std::ptrdiff_t col = 0; col < cols_; ++col) {
@@ -203,8 +206,7 @@ class HoleFiller {
             // zero weight times a zero value, which leaves both sums as they are.
             auto add = [&](bool found, std::ptrdiff_t step, const std::vector<double>& weights,
                            double value) {
-                const double weight =
-                    weights[static_cast<std::size_t>(step) & (0 - static_cast<std::size_t>(found))];
+                const double weight = weights[step_if(found, step)];
                 weighted_sum += weight * only_if(found, value);
                 weight_sum += weight;
             };

@@ -16,6 +16,12 @@ double squared_norm(const Vector3& v) {
     return v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
 }
 
+// v / |v|, for v != 0.
+Vector3 unit(const Vector3& v) {
+    const double inverse_length = 1.0 / std::sqrt(squared_norm(v));
+    return {v[0] * inverse_length, v[1] * inverse_length, v[2] * inverse_length};
+}
+
 // For a simple eigenvalue `lambda` of m: m - lambda I has rank 2 and its rows span the
 // plane orthogonal to the eigenvector, so the largest cross product of two rows is along it
 // (the largest, because it is the one least spoiled by rounding).
@@ -31,9 +37,7 @@ Vector3 eigenvector_of_simple(const SymmetricMatrix3& m, double lambda) {
         if (norms[i] > norms[best]) best = i;
     }
     if (!(norms[best] > 0)) return {1, 0, 0};
-    const double inverse_length = 1.0 / std::sqrt(norms[best]);
-    return {candidates[best][0] * inverse_length, candidates[best][1] * inverse_length,
-            candidates[best][2] * inverse_length};
+    return unit(candidates[best]);
 }
 
 // A unit vector orthogonal to the unit vector v: v crossed with the axis it is least
@@ -48,9 +52,7 @@ Vector3 orthogonal_to(const Vector3& v) {
     } else {
         axis[2] = 1;
     }
-    const Vector3 w = cross(v, axis);
-    const double length = std::sqrt(squared_norm(w));
-    return {w[0] / length, w[1] / length, w[2] / length};
+    return unit(cross(v, axis));
 }
 
 // Below this share of the spread l1 - l3, two eigenvalues count as equal: the cross

@@ -104,13 +104,14 @@ void File::write(std::span<const std::uint8_t> bytes) {
     }
 }
 
-void File::discard(std::uint64_t offset, std::uint64_t length) {
+std::uint64_t File::discard(std::uint64_t offset, std::uint64_t length) {
     constexpr std::uint64_t page = 4096;
     const std::uint64_t first = (offset + page - 1) / page * page;
     const std::uint64_t last = (offset + length) / page * page;
-    if (last <= first) return;
+    if (last <= first) return offset;
     ::fallocate(fileno(handle_.get()), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                 static_cast<off_t>(first), static_cast<off_t>(last - first));
+    return last;
 }
 
 void File::flush() {
