@@ -4,8 +4,8 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libeigen3-dev libnanoflann-dev libtbb-dev libcli11-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libzstd-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libeigen3-dev libtbb-dev libcli11-dev libspdlog-dev libfmt-dev
+  nlohmann-json3-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   nodejs npm
   python3 python3-numpy python3-scipy
