@@ -53,7 +53,27 @@ PY
   rm -rf "$out"
 }
 
+# The speed this machine gives a fixed one-thread workload (coding 48-byte feature records,
+# BM_Byte14Encode): on a shared host it changes by up to 1.6x within minutes, so points/s
+# from different runs compare only with this figure beside them.
+calibration_bench="$(dirname "$bin")/bench/lidarmill_bench"
+calibrate() {
+  if [[ ! -x "$calibration_bench" ]]; then
+    echo "# host speed ($1): $calibration_bench not built, no calibration"
+    return
+  fi
+  "$calibration_bench" --benchmark_filter='^BM_Byte14Encode/features_48b$' \
+    --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_format=json \
+    2>/dev/null | python3 -c '
+import json, sys
+median = [b for b in json.load(sys.stdin)["benchmarks"] if b.get("aggregate_name") == "median"][0]
+nanoseconds = median["time/symbol"] * 1e9
+print(f"# host speed ({sys.argv[1]}): {nanoseconds:.2f} ns per coded feature byte, one thread "
+      "(BM_Byte14Encode; lower is faster)")' "$1"
+}
+
 echo "# lidarmill enrich benchmark, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+calibrate start
 for mode in $modes; do
   for budget in $budgets; do
     run synth20 "$synth20" "$mode" "$budget"
@@ -66,3 +86,4 @@ if [[ $big -eq 1 ]]; then
   [[ -f "$synth50" ]] || "$bin" synth "$synth50" --points 50000000 --progress none
   run synth50 "$synth50" core 512M
 fi
+calibrate end
