@@ -164,10 +164,13 @@ Layout record_layout(const las::FileMetadata& m, const OutputLayout& output) {
 
 std::uint64_t ground_bytes(const XyExtent& e, const EnrichOptions& o) {
     if (!needs_ground(o.features) || !plausible_extent(e)) return 0;
-    const double cells = ((e.max_x - e.min_x) / o.ground.cell_size + 3) *
-                         ((e.max_y - e.min_y) / o.ground.cell_size + 3);
-    // Builder sums and counts (12 bytes), the built grid (8) and the filler's mask (1).
-    return static_cast<std::uint64_t>(std::min(cells, 1e12) * 21);
+    // Ground everywhere in the extent: the model's blocks cover less where there is none,
+    // which the header does not tell.
+    try {
+        return ground_model_bytes(e, o.ground, laz::resolve_threads(o.threads));
+    } catch (const util::UsageError&) {
+        return 0;  // a grid too large for the header bounds: rebuilt on the data's extent
+    }
 }
 
 std::uint64_t codec_bytes(const Layout& l, unsigned threads) {

@@ -2,6 +2,10 @@
 
 #include <tbb/parallel_for.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -10,18 +14,38 @@
 #include <limits>
 #include <string>
 
-#include "features/blocks.hpp"
 #include "util/error.hpp"
+#include "util/uninitialized.hpp"
 
 namespace lidarmill::features {
 namespace {
 
 constexpr double no_data = std::numeric_limits<double>::quiet_NaN();
-constexpr std::size_t max_cells = std::size_t{1} << 28;
+// Cells across either axis; blocks are keyed by 32-bit block coordinates.
+constexpr double max_cells_across = 2147483648.0;
+// Holes are filled in windows of 4 x 8 blocks (256 x 512 cells), plus the fill reach
+// around them: blocks of 64 cells keep the stored cells close to the ground's area, but
+// windows that small would spend most of their work on the margins.
+constexpr std::size_t window_block_rows = 4, window_block_columns = 8;
+// Window bytes per cell while a window is filled: values, mask, steps to the rows above.
+constexpr std::uint64_t window_bytes_per_cell = 15;
+
+using detail::kGroundBlockCells;
+using detail::kGroundBlockShift;
+using detail::kGroundBlockSide;
 
 std::size_t cells_across(double low, double high, double cell_size) {
     // One cell of margin on each side, so points on the extent's edges are inside.
     return static_cast<std::size_t>(std::floor((high - low) / cell_size)) + 3;
+}
+
+// Steps of `length` cells a ray takes within `reach` cells, capped by the grid's larger
+// dimension (a ray never needs more).
+std::ptrdiff_t steps_within(double reach, double length, std::size_t grid_cells_across) {
+    const auto cap = static_cast<std::ptrdiff_t>(grid_cells_across);
+    std::ptrdiff_t steps = 0;
+    while (steps < cap && static_cast<double>(steps + 1) * length <= reach) ++steps;
+    return steps;
 }
 
 // Fills each empty cell from the surrounding ground: along 8 rays (axes and diagonals)
@@ -37,51 +61,43 @@ std::size_t cells_across(double low, double high, double cell_size) {
 // reach. The rays' contributions are still summed in the same fixed order, so the result
 // is the one of the ray walk, bit for bit.
 //
-// No ray reaches further than the fill reach, so bands of rows are filled independently
-// (in parallel: this ran serially between the parallel read and feature phases), each
-// sweep starting a reach before its band. Fills are written only to empty cells and
-// sources are read only from measured ones, so bands never read what another writes.
+// It works on a window copied from the grid: the cells to fill and, around them, every
+// cell a ray from them can reach (the fill reach, or the grid's border), so that windows
+// are filled side by side, each by one thread.
 class HoleFiller {
   public:
-    HoleFiller(util::UninitVector<double>& cells, std::size_t columns, double reach_in_cells)
+    // `cells`: the window, `columns` wide. `grid_cells_across`: the whole grid's larger
+    // dimension, which caps the rays as it would on the whole grid.
+    HoleFiller(std::span<double> cells, std::size_t columns, double reach_in_cells,
+               std::size_t grid_cells_across)
         : cells_(cells),
           cols_(static_cast<std::ptrdiff_t>(columns)),
           rows_(static_cast<std::ptrdiff_t>(cells.size() / columns)),
-          // Same test as a ray walk (step * length <= reach), capped by the grid's size.
-          axis_steps_(steps_within(reach_in_cells, 1.0)),
-          diagonal_steps_(steps_within(reach_in_cells, std::sqrt(2.0))),
+          // Same test as a ray walk (step * length <= reach).
+          axis_steps_(steps_within(reach_in_cells, 1.0, grid_cells_across)),
+          diagonal_steps_(steps_within(reach_in_cells, std::sqrt(2.0), grid_cells_across)),
           axis_weights_(weights_by_step(axis_steps_, 1.0)),
           diagonal_weights_(weights_by_step(diagonal_steps_, std::sqrt(2.0))) {}
 
-    void fill() {
-        if (rows_ == 0 || cols_ == 0) return;
+    // Fills the empty cells of rows [first_row, end_row) and columns [first_column,
+    // end_column) of the window.
+    void fill(std::size_t first_row, std::size_t end_row, std::size_t first_column,
+              std::size_t end_column) {
+        if (rows_ == 0 || cols_ == 0 || first_row >= end_row) return;
         has_ground_.resize(cells_.size());
-        detail::parallel_for_index(cells_.size(),
-                                   [&](std::size_t c) { has_ground_[c] = !std::isnan(cells_[c]); });
-        // Bands several reaches tall, so that the sweeps' run-up costs little.
-        const std::ptrdiff_t band_rows = std::max<std::ptrdiff_t>(64, 8 * axis_steps_);
-        const auto bands = static_cast<std::size_t>((rows_ + band_rows - 1) / band_rows);
-        const bool narrow_steps =
-            std::max(axis_steps_, diagonal_steps_) < std::numeric_limits<std::uint16_t>::max();
-        tbb::parallel_for(std::size_t{0}, bands, [&](std::size_t band) {
-            const std::ptrdiff_t first = static_cast<std::ptrdiff_t>(band) * band_rows;
-            const std::ptrdiff_t end = std::min(rows_, first + band_rows);
-            if (narrow_steps) {
-                fill_rows<std::uint16_t>(first, end);
-            } else {
-                fill_rows<std::uint32_t>(first, end);
-            }
-        });
+        for (std::size_t c = 0; c < cells_.size(); ++c) has_ground_[c] = !std::isnan(cells_[c]);
+        first_col_ = static_cast<std::ptrdiff_t>(first_column);
+        end_col_ = static_cast<std::ptrdiff_t>(end_column);
+        const auto first = static_cast<std::ptrdiff_t>(first_row);
+        const auto end = static_cast<std::ptrdiff_t>(end_row);
+        if (std::max(axis_steps_, diagonal_steps_) < std::numeric_limits<std::uint16_t>::max()) {
+            fill_rows<std::uint16_t>(first, end);
+        } else {
+            fill_rows<std::uint32_t>(first, end);
+        }
     }
 
   private:
-    std::ptrdiff_t steps_within(double reach, double length) const {
-        const std::ptrdiff_t cap = std::max(rows_, cols_);
-        std::ptrdiff_t steps = 0;
-        while (steps < cap && static_cast<double>(steps + 1) * length <= reach) ++steps;
-        return steps;
-    }
-
     // Inverse-distance weights 1 / (step * length) for steps 1..steps; 0 at step 0.
     static std::vector<double> weights_by_step(std::ptrdiff_t steps, double length) {
         std::vector<double> weights(static_cast<std::size_t>(steps) + 1, 0.0);
@@ -196,7 +212,7 @@ class HoleFiller {
             if (has_ground(col, row)) seen = col;
             left[static_cast<std::size_t>(col)] = seen;
         }
-        for (std::ptrdiff_t col = 0; col < cols_; ++col) {
+        for (std::ptrdiff_t col = first_col_; col < end_col_; ++col) {
             if (has_ground(col, row)) continue;
             const auto c = static_cast<std::size_t>(col);
             double weighted_sum = 0, weight_sum = 0;
@@ -239,8 +255,9 @@ class HoleFiller {
         }
     }
 
-    util::UninitVector<double>& cells_;
+    std::span<double> cells_;
     std::ptrdiff_t cols_, rows_;
+    std::ptrdiff_t first_col_ = 0, end_col_ = 0;
     std::ptrdiff_t axis_steps_, diagonal_steps_;
     std::vector<double> axis_weights_, diagonal_weights_;  // by step, see weights_by_step
     util::UninitVector<std::uint8_t> has_ground_;
@@ -248,25 +265,109 @@ class HoleFiller {
 
 }  // namespace
 
-GroundModelBuilder::GroundModelBuilder(const XyExtent& extent, const GroundParams& params)
-    : params_(params) {
+// ---------------------------------------------------------------- block table
+
+void detail::BlockTable::insert(std::uint64_t key, std::uint32_t value) {
+    if (!dense_.empty()) {
+        dense_[(key >> 32) * dense_columns_ + (key & 0xFFFFFFFFu)] = value;
+        ++size_;
+        return;
+    }
+    if (2 * (size_ + 1) > slots_.size()) {
+        std::vector<Slot> old = std::move(slots_);
+        slots_.assign(std::max<std::size_t>(64, 2 * old.size()), Slot{});
+        mask_ = slots_.size() - 1;
+        size_ = 0;
+        for (const Slot& slot : old)
+            if (slot.value != none) insert(slot.key, slot.value);
+    }
+    std::size_t i = hash(key) & mask_;
+    while (slots_[i].value != none) i = (i + 1) & mask_;
+    slots_[i] = {key, value};
+    ++size_;
+}
+
+// ---------------------------------------------------------------- builder
+
+namespace {
+
+struct GridSize {
+    std::size_t columns, rows;
+};
+
+GridSize grid_size(const XyExtent& extent, const GroundParams& params) {
     if (!(params.cell_size > 0) || !std::isfinite(params.cell_size)) {
         throw util::UsageError("ground cell size must be positive");
     }
     if (!(extent.max_x >= extent.min_x) || !(extent.max_y >= extent.min_y)) {
         throw util::UsageError("ground extent is empty or not finite");
     }
+    const double across =
+        std::max(extent.max_x - extent.min_x, extent.max_y - extent.min_y) / params.cell_size + 3;
+    if (!(across < max_cells_across)) {
+        throw util::UsageError("ground grid too large: " + std::to_string(across) +
+                               " cells across (increase the cell size)");
+    }
+    return {cells_across(extent.min_x, extent.max_x, params.cell_size),
+            cells_across(extent.min_y, extent.max_y, params.cell_size)};
+}
+
+std::size_t blocks_across(std::size_t cells) {
+    return (cells + kGroundBlockSide - 1) >> kGroundBlockShift;
+}
+
+// Cells a ray from an empty cell can reach, along an axis.
+std::size_t fill_margin(const GroundParams& params, std::size_t grid_cells_across) {
+    return static_cast<std::size_t>(
+        steps_within(params.fill_reach / params.cell_size, 1.0, grid_cells_across));
+}
+
+}  // namespace
+
+std::uint64_t ground_model_bytes(const XyExtent& extent, const GroundParams& params,
+                                 unsigned threads) {
+    const GridSize size = grid_size(extent, params);
+    const auto stored_columns = static_cast<double>(blocks_across(size.columns) * kGroundBlockSide);
+    const double stored =
+        stored_columns * static_cast<double>(blocks_across(size.rows) * kGroundBlockSide);
+    const auto margin = static_cast<double>(fill_margin(params, std::max(size.columns, size.rows)));
+    const double window_rows = static_cast<double>(window_block_rows * kGroundBlockSide);
+    const double window =
+        std::min(static_cast<double>(window_block_columns * kGroundBlockSide) + 2 * margin,
+                 static_cast<double>(size.columns)) *
+        std::min(window_rows + 2 * margin, static_cast<double>(size.rows));
+    // The builder's sums and counts (12 bytes a cell, in whole blocks) give way to the
+    // model's values (8) as rows of windows are filled: both together never hold more than
+    // the sums and the values of one row of windows and its margin; plus the windows being
+    // filled.
+    const double tables =
+        2.0 * 4 *
+        static_cast<double>(std::min(blocks_across(size.columns) * blocks_across(size.rows),
+                                     detail::BlockTable::max_dense_blocks));
+    const double bytes = stored * 12 + (window_rows + margin) * stored_columns * 8 +
+                         std::max(threads, 1u) * window * window_bytes_per_cell + tables;
+    return static_cast<std::uint64_t>(std::min(bytes, 1e15));
+}
+
+GroundModelBuilder::GroundModelBuilder(const XyExtent& extent, const GroundParams& params)
+    : params_(params) {
+    const GridSize size = grid_size(extent, params);
     origin_x_ = extent.min_x - params.cell_size;
     origin_y_ = extent.min_y - params.cell_size;
-    const double approx_cells = ((extent.max_x - extent.min_x) / params.cell_size + 3) *
-                                ((extent.max_y - extent.min_y) / params.cell_size + 3);
-    if (approx_cells > static_cast<double>(max_cells)) {
-        throw util::UsageError("ground grid too large: " + std::to_string(approx_cells) +
-                               " cells (increase the cell size)");
+    columns_ = size.columns;
+    rows_ = size.rows;
+    blocks_ = detail::BlockTable(blocks_across(columns_), blocks_across(rows_));
+}
+
+GroundModelBuilder::Accumulator* GroundModelBuilder::block_of(std::uint64_t key) {
+    std::uint32_t slot = blocks_.find(key);
+    if (slot == detail::BlockTable::none) {
+        slot = static_cast<std::uint32_t>(sums_.size());
+        sums_.push_back(std::make_unique<Accumulator[]>(kGroundBlockCells));
+        keys_.push_back(key);
+        blocks_.insert(key, slot);
     }
-    columns_ = cells_across(extent.min_x, extent.max_x, params.cell_size);
-    rows_ = cells_across(extent.min_y, extent.max_y, params.cell_size);
-    cells_.assign(columns_ * rows_, Accumulator{});
+    return sums_[slot].get();
 }
 
 void GroundModelBuilder::add(double x, double y, double z) {
@@ -279,9 +380,17 @@ void GroundModelBuilder::add(double x, double y, double z) {
         ++ignored_;
         return;
     }
-    const auto cell = static_cast<std::size_t>(row) * columns_ + static_cast<std::size_t>(column);
-    cells_[cell].z_sum += z;
-    ++cells_[cell].count;
+    const auto c = static_cast<std::size_t>(column);
+    const auto r = static_cast<std::size_t>(row);
+    const std::uint64_t key =
+        detail::BlockTable::key(c >> kGroundBlockShift, r >> kGroundBlockShift);
+    if (key != last_key_) {
+        last_block_ = block_of(key);
+        last_key_ = key;
+    }
+    Accumulator& cell = last_block_[GroundModel::in_block(c, r)];
+    cell.z_sum += z;
+    ++cell.count;
     ++added_;
 }
 
@@ -293,24 +402,166 @@ void GroundModelBuilder::add(std::span<const double> x, std::span<const double> 
     for (std::size_t i = 0; i < x.size(); ++i) add(x[i], y[i], z[i]);
 }
 
-GroundModel GroundModelBuilder::build() const {
+namespace {
+
+using BlockPosition = std::pair<std::size_t, std::size_t>;  // (block row, block column)
+
+// The window a block is filled in, as (window row, window column).
+BlockPosition window_of(const BlockPosition& block) {
+    return {block.first / window_block_rows, block.second / window_block_columns};
+}
+
+}  // namespace
+
+GroundModel GroundModelBuilder::build() {
     GroundModel model;
     model.origin_x_ = origin_x_;
     model.origin_y_ = origin_y_;
     model.cell_size_ = params_.cell_size;
     model.columns_ = columns_;
     model.rows_ = rows_;
-    model.cells_.resize(cells_.size());
-    detail::parallel_for_index(cells_.size(), [&](std::size_t cell) {
-        const Accumulator& a = cells_[cell];
-        model.cells_[cell] = a.count ? a.z_sum / a.count : no_data;
+    model.blocks_ = detail::BlockTable(blocks_across(columns_), blocks_across(rows_));
+    if (sums_.empty()) return model;
+
+    // The blocks that can hold ground after filling: those with ground and those within the
+    // fill reach of one; grouped by window.
+    const std::size_t margin = fill_margin(params_, std::max(columns_, rows_));
+    const auto ring = static_cast<std::ptrdiff_t>(blocks_across(margin));
+    const auto block_columns = static_cast<std::ptrdiff_t>(blocks_across(columns_));
+    const auto block_rows = static_cast<std::ptrdiff_t>(blocks_across(rows_));
+    std::vector<BlockPosition> wanted;
+    for (const std::uint64_t key : keys_) {
+        const auto column = static_cast<std::ptrdiff_t>(key & 0xFFFFFFFFu);
+        const auto row = static_cast<std::ptrdiff_t>(key >> 32);
+        for (std::ptrdiff_t r = std::max<std::ptrdiff_t>(0, row - ring);
+             r <= std::min(block_rows - 1, row + ring); ++r) {
+            for (std::ptrdiff_t c = std::max<std::ptrdiff_t>(0, column - ring);
+                 c <= std::min(block_columns - 1, column + ring); ++c) {
+                wanted.emplace_back(static_cast<std::size_t>(r), static_cast<std::size_t>(c));
+            }
+        }
+    }
+    std::sort(wanted.begin(), wanted.end(), [](const BlockPosition& a, const BlockPosition& b) {
+        return std::pair(window_of(a), a) < std::pair(window_of(b), b);
     });
-    HoleFiller(model.cells_, columns_, params_.fill_reach / params_.cell_size).fill();
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    std::vector<std::size_t> window_starts;  // into wanted, one per window, then the end
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        if (i == 0 || window_of(wanted[i]) != window_of(wanted[i - 1])) window_starts.push_back(i);
+    }
+    window_starts.push_back(wanted.size());
+
+    // Row of windows after row of windows (the windows of a row side by side), the sums
+    // that no later window can reach are released: the model's values take their place.
+    std::vector<std::unique_ptr<double[]>> filled(wanted.size());
+    std::size_t next_sums = 0;  // keys_ sorted by block row: the next block to release
+    std::vector<std::size_t> by_row(keys_.size());
+    for (std::size_t i = 0; i < by_row.size(); ++i) by_row[i] = i;
+    std::sort(by_row.begin(), by_row.end(),
+              [&](std::size_t a, std::size_t b) { return keys_[a] < keys_[b]; });
+    for (std::size_t w = 0; w + 1 < window_starts.size();) {
+        const std::size_t window_row = window_of(wanted[window_starts[w]]).first;
+        std::size_t row_end = w + 1;
+        while (row_end + 1 < window_starts.size() &&
+               window_of(wanted[window_starts[row_end]]).first == window_row) {
+            ++row_end;
+        }
+        tbb::parallel_for(w, row_end, [&](std::size_t v) {
+            const std::size_t first = window_starts[v], end = window_starts[v + 1];
+            fill_window(std::span(wanted).subspan(first, end - first),
+                        std::span(filled).subspan(first, end - first));
+        });
+        w = row_end;
+        // The next windows read from their first row minus the margin on.
+        const std::size_t next_row = (window_row + 1) * window_block_rows * kGroundBlockSide;
+        const std::size_t still_read = (next_row - std::min(next_row, margin)) >> kGroundBlockShift;
+        while (next_sums < by_row.size() && (keys_[by_row[next_sums]] >> 32) < still_read) {
+            sums_[by_row[next_sums]].reset();
+            ++next_sums;
+        }
+    }
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        if (!filled[i]) continue;  // no ground within reach of any of its cells
+        model.blocks_.insert(detail::BlockTable::key(wanted[i].second, wanted[i].first),
+                             static_cast<std::uint32_t>(model.values_.size()));
+        model.values_.push_back(std::move(filled[i]));
+    }
+    sums_.clear();
+    keys_.clear();
+    blocks_ = detail::BlockTable(blocks_across(columns_), blocks_across(rows_));
+    last_key_ = ~std::uint64_t{0};
+    last_block_ = nullptr;
+#if defined(__GLIBC__)
+    // The sums were many small blocks among the model's: glibc keeps such freed memory
+    // in the process (resident) unless asked to return it, and the features' large
+    // buffers, mapped on their own, would never reuse it.
+    malloc_trim(0);
+#endif
     return model;
 }
 
+void GroundModelBuilder::fill_window(std::span<const std::pair<std::size_t, std::size_t>> blocks,
+                                     std::span<std::unique_ptr<double[]>> out) const {
+    // The window's blocks, and around them every cell their rays can reach.
+    const BlockPosition window_block = window_of(blocks.front());
+    const std::size_t margin = fill_margin(params_, std::max(columns_, rows_));
+    const std::size_t row0 = window_block.first * window_block_rows * kGroundBlockSide;
+    const std::size_t row1 = std::min(rows_, row0 + window_block_rows * kGroundBlockSide);
+    const std::size_t col0 = window_block.second * window_block_columns * kGroundBlockSide;
+    const std::size_t col1 = std::min(columns_, col0 + window_block_columns * kGroundBlockSide);
+    const std::size_t window_row0 = row0 - std::min(row0, margin);
+    const std::size_t window_row1 = std::min(rows_, row1 + margin);
+    const std::size_t window_col0 = col0 - std::min(col0, margin);
+    const std::size_t window_col1 = std::min(columns_, col1 + margin);
+    const std::size_t width = window_col1 - window_col0;
+    util::UninitVector<double> window(width * (window_row1 - window_row0));
+    for (std::size_t row = window_row0; row < window_row1; ++row) {
+        double* const out_row = window.data() + (row - window_row0) * width;
+        // Block by block along the row: one lookup each.
+        for (std::size_t column = window_col0; column < window_col1;) {
+            const std::size_t block_end =
+                std::min(window_col1, ((column >> kGroundBlockShift) + 1) << kGroundBlockShift);
+            const std::uint32_t slot = blocks_.find(
+                detail::BlockTable::key(column >> kGroundBlockShift, row >> kGroundBlockShift));
+            const Accumulator* const sums =
+                slot == detail::BlockTable::none ? nullptr : sums_[slot].get();
+            for (; column < block_end; ++column) {
+                double value = no_data;
+                if (sums) {
+                    const Accumulator& a = sums[GroundModel::in_block(column, row)];
+                    if (a.count) value = a.z_sum / a.count;
+                }
+                out_row[column - window_col0] = value;
+            }
+        }
+    }
+    HoleFiller(window, width, params_.fill_reach / params_.cell_size, std::max(columns_, rows_))
+        .fill(row0 - window_row0, row1 - window_row0, col0 - window_col0, col1 - window_col0);
+
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+        const auto [block_row, block_column] = blocks[b];
+        auto values = std::make_unique_for_overwrite<double[]>(kGroundBlockCells);
+        bool any = false;
+        for (std::size_t r = 0; r < kGroundBlockSide; ++r) {
+            const std::size_t row = block_row * kGroundBlockSide + r;
+            for (std::size_t c = 0; c < kGroundBlockSide; ++c) {
+                const std::size_t column = block_column * kGroundBlockSide + c;
+                double value = no_data;
+                if (row < rows_ && column < columns_) {
+                    value = window[(row - window_row0) * width + (column - window_col0)];
+                }
+                values[(r << kGroundBlockShift) | c] = value;
+                any |= !std::isnan(value);
+            }
+        }
+        if (any) out[b] = std::move(values);
+    }
+}
+
+// ---------------------------------------------------------------- model
+
 double GroundModel::height_at(double x, double y) const {
-    if (cells_.empty()) return no_data;
+    if (values_.empty()) return no_data;
     // Position in units of cells, relative to the centre of cell (0, 0).
     const double fx =
         std::clamp((x - origin_x_) / cell_size_ - 0.5, 0.0, static_cast<double>(columns_ - 1));
@@ -323,8 +574,19 @@ double GroundModel::height_at(double x, double y) const {
     const std::size_t r1 = std::min(r0 + 1, rows_ - 1);
     const double tx = fx - static_cast<double>(c0);
     const double ty = fy - static_cast<double>(r0);
-    const std::array<double, 4> values{cell_value(c0, r0), cell_value(c1, r0), cell_value(c0, r1),
-                                       cell_value(c1, r1)};
+    std::array<double, 4> values;
+    if ((c0 >> kGroundBlockShift) == (c1 >> kGroundBlockShift) &&
+        (r0 >> kGroundBlockShift) == (r1 >> kGroundBlockShift)) {
+        // Usually all four corners share a block: one lookup.
+        const std::uint32_t slot =
+            blocks_.find(detail::BlockTable::key(c0 >> kGroundBlockShift, r0 >> kGroundBlockShift));
+        if (slot == detail::BlockTable::none) return no_data;
+        const double* const block = values_[slot].get();
+        values = {block[in_block(c0, r0)], block[in_block(c1, r0)], block[in_block(c0, r1)],
+                  block[in_block(c1, r1)]};
+    } else {
+        values = {cell_value(c0, r0), cell_value(c1, r0), cell_value(c0, r1), cell_value(c1, r1)};
+    }
     const std::array<double, 4> weights{(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty};
     // Corners without ground drop out and the others are renormalised, so the surface
     // ends at the edge of the fill reach instead of being dragged towards NaN.

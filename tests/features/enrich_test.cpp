@@ -14,6 +14,7 @@
 #include "common/shared_data.hpp"
 #include "features/enrich_tile.hpp"
 #include "las/point_format.hpp"
+#include "las/writer.hpp"
 #include "laz/open.hpp"
 #include "laz/translate.hpp"
 #include "test_support.hpp"
@@ -369,6 +370,61 @@ TEST_F(EnrichTest, EmptyAndSinglePointFilesGiveNoDataNotGarbage) {
     EXPECT_EQ(
         out.metadata.extra_bytes.value(extra, *out.metadata.extra_bytes.find("points_in_radius")),
         0.0);
+}
+
+// A stray ground point 40 km away (a trajectory glitch) stretches the bounding box to
+// 1600 km^2, over 10^9 ground cells of 1 m, which no grid over the box could hold: the tile
+// is enriched all the same, in little memory, and every other point gets the very values
+// it gets without the stray one.
+TEST_F(EnrichTest, AStrayPointFarAwayChangesNothingForTheOthers) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const Records in = read_all(shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz");
+    const auto& h = in.metadata.header;
+    const std::size_t n = in.count();
+    auto write_las = [&](const fs::path& path, std::span<const std::uint8_t> records) {
+        las::WriterConfig config;
+        config.header = las::derive_header(h, h.version_minor, h.point_format, h.record_length);
+        config.vlrs = in.metadata.vlrs;
+        config.evlrs = in.metadata.evlrs;
+        auto writer = laz::create_writer(path, std::move(config), {.compress = false});
+        writer->write(records);
+        writer->finish();
+    };
+    std::size_t ground = n;
+    for (std::size_t i = 0; i < n && ground == n; ++i) {
+        if (in.record(i)[16] == 2) ground = i;  // classification, formats 6-10
+    }
+    ASSERT_LT(ground, n);
+    std::vector<std::uint8_t> with_stray = in.bytes;
+    with_stray.insert(with_stray.end(), in.record(ground), in.record(ground) + h.record_length);
+    std::uint8_t* const stray = with_stray.data() + n * h.record_length;
+    for (const std::size_t axis : {0u, 1u}) {
+        const auto at = util::load_le<std::int32_t>(stray + 4 * axis);
+        util::store_le<std::int32_t>(stray + 4 * axis,
+                                     at + static_cast<std::int32_t>(40000 / h.scale[axis]));
+    }
+    write_las(work_ / "tile.las", in.bytes);
+    write_las(work_ / "tile_stray.las", with_stray);
+
+    auto o = options("core");
+    o.memory_budget = 256u << 20;
+    enrich_file(work_ / "tile.las", work_ / "out.las", o);
+    const EnrichResult result = enrich_file(work_ / "tile_stray.las", work_ / "out_stray.las", o);
+    // (Of the whole test process; a grid over the box would need over 30 GB.)
+    EXPECT_LT(result.peak_rss_bytes, std::uint64_t{1} << 30);
+
+    const Records out = read_all(work_ / "out.las");
+    const Records out_stray = read_all(work_ / "out_stray.las");
+    ASSERT_EQ(out_stray.count(), n + 1);
+    const std::size_t length = out.metadata.header.record_length;
+    ASSERT_EQ(out_stray.metadata.header.record_length, length);
+    EXPECT_TRUE(std::equal(out.bytes.begin(), out.bytes.end(), out_stray.bytes.begin()));
+    // The stray point is its own ground; alone, it has no neighbourhood shape.
+    const auto& schema = out_stray.metadata.extra_bytes;
+    const auto base = las::base_record_length(h.point_format);
+    const auto extra = std::span(out_stray.record(n) + base, length - base);
+    EXPECT_NEAR(schema.value(extra, *schema.find("height_above_ground")), 0.0, 1e-6);
+    EXPECT_TRUE(std::isnan(schema.value(extra, *schema.find("planarity"))));
 }
 
 TEST_F(EnrichTest, PlanGoesOutOfCoreOnlyWhenTheTileDoesNotFit) {

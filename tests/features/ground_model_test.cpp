@@ -33,7 +33,7 @@ GroundModelBuilder sloped_ground(const XyExtent& extent, double hole_x0 = 0, dou
 
 TEST(GroundModel, ReproducesASlopedPlaneExactly) {
     const XyExtent extent{0, 0, 40, 30};
-    const auto builder = sloped_ground(extent);
+    auto builder = sloped_ground(extent);
     EXPECT_EQ(builder.ignored_count(), 0u);
     const GroundModel ground = builder.build();
     for (double y = 0; y <= 30; y += 0.37) {
@@ -80,14 +80,18 @@ TEST(GroundModel, IgnoresPointsOutsideTheExtentAndRejectsBadGrids) {
     EXPECT_EQ(builder.added_count(), 1u);
     EXPECT_EQ(builder.ignored_count(), 2u);
     EXPECT_THROW(GroundModelBuilder({0, 0, 10, 10}, {.cell_size = 0}), util::UsageError);
-    EXPECT_THROW(GroundModelBuilder({0, 0, 1e6, 1e6}, {.cell_size = 0.01}), util::UsageError);
+    // 10^10 cells across: beyond the 2^31 that blocks are keyed by.
+    EXPECT_THROW(GroundModelBuilder({0, 0, 1e6, 1e6}, {.cell_size = 1e-4}), util::UsageError);
 }
 
-// The fill sweeps must give exactly what walking the 8 rays from every empty cell gives,
-// also across the bands of rows that are filled in parallel (64 rows and more).
-TEST(GroundModel, FillEqualsAWalkAlongEightRays) {
-    const std::size_t columns = 97, rows = 211;
-    GroundParams params{.cell_size = 1.0, .fill_reach = 9.5};
+// The fill must give exactly what walking the 8 rays from every empty cell gives, also
+// across the blocks the grid is stored in (64 x 64 cells) and the windows filled in
+// parallel (256 x 512 cells). Ground lies where `ground_at(col, row)` (clustered: big holes,
+// isolated cells, empty borders, empty blocks).
+template <typename GroundAt>
+void expect_fill_equals_ray_walk(std::size_t columns, std::size_t rows, double reach,
+                                 GroundAt&& ground_at) {
+    GroundParams params{.cell_size = 1.0, .fill_reach = reach};
     GroundModelBuilder builder({0, 0, double(columns) - 3, double(rows) - 3}, params);
     ASSERT_EQ(builder.build().columns(), columns);
     std::vector<double> measured(columns * rows, std::nan(""));
@@ -95,9 +99,7 @@ TEST(GroundModel, FillEqualsAWalkAlongEightRays) {
     auto next = [&] { return state = state * 1664525u + 1013904223u; };
     for (std::size_t row = 0; row < rows; ++row) {
         for (std::size_t col = 0; col < columns; ++col) {
-            // Sparse, clustered ground: big holes, isolated cells, empty borders.
-            const bool dense = (col / 16 + row / 12) % 3 == 0;
-            if (next() % 100 >= (dense ? 70u : 3u)) continue;
+            if (next() % 1000 >= ground_at(col, row)) continue;
             const double z = 100.0 + (next() % 10000) / 97.0;
             // Cells are offset by one (the margin): cell (c, r) spans [c - 1, c) x [r - 1, r).
             builder.add(double(col) - 0.5, double(row) - 0.5, z);
@@ -141,6 +143,44 @@ TEST(GroundModel, FillEqualsAWalkAlongEightRays) {
     }
     EXPECT_GT(filled, 1000u);
     EXPECT_GT(unfilled, 10u);
+}
+
+TEST(GroundModel, FillEqualsAWalkAlongEightRays) {
+    expect_fill_equals_ray_walk(97, 211, 9.5, [](std::size_t col, std::size_t row) {
+        return (col / 16 + row / 12) % 3 == 0 ? 700u : 30u;
+    });
+}
+
+// Several windows each way, and a band of columns far from any ground, whose blocks are not
+// stored at all.
+TEST(GroundModel, FillEqualsAWalkAlongEightRaysAcrossBlocks) {
+    constexpr std::size_t columns = 1800, rows = 600;
+    expect_fill_equals_ray_walk(columns, rows, 30, [](std::size_t col, std::size_t row) {
+        if (col >= 500 && col < 1300) return 0u;
+        return (col / 40 + row / 30) % 3 == 0 ? 700u : 5u;
+    });
+    GroundModelBuilder builder({0, 0, double(columns) - 3, double(rows) - 3});
+    builder.add(10, 10, 1.0);
+    EXPECT_EQ(builder.build().stored_cells(), detail::kGroundBlockCells);
+}
+
+// One stray ground point kilometres away makes a bounding box of billions of cells; the
+// model stores only the blocks around the ground, and reads each place correctly.
+TEST(GroundModel, FarApartGroundCostsBlocksNotTheBoundingBox) {
+    GroundModelBuilder builder({0, 0, 60000, 60000});
+    for (double y = 0.25; y < 100; y += 0.5) {
+        for (double x = 0.25; x < 100; x += 0.5) builder.add(x, y, slope(x, y));
+    }
+    builder.add(59990.5, 59990.5, 321.0);
+    const GroundModel ground = builder.build();
+    EXPECT_EQ(ground.columns(), 60003u);
+    // The ground's 100 m x 100 m and the fill reach around it, the stray point's reach.
+    EXPECT_LE(ground.stored_cells(), 16 * detail::kGroundBlockCells);
+    EXPECT_NEAR(ground.height_at(50.5, 40.5), slope(50.5, 40.5), 1e-9);
+    EXPECT_NEAR(ground.height_at(59991, 59991), 321.0, 1e-9);
+    EXPECT_NEAR(ground.height_at(59995.5, 59990.5), 321.0, 1e-9);  // filled from it
+    EXPECT_TRUE(std::isnan(ground.height_at(30000, 30000)));
+    EXPECT_TRUE(std::isnan(ground.height_at(59900, 59990)));  // beyond the fill reach
 }
 
 }  // namespace
