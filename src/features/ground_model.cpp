@@ -336,14 +336,14 @@ std::uint64_t ground_model_bytes(const XyExtent& extent, const GroundParams& par
         std::min(static_cast<double>(window_block_columns * kGroundBlockSide) + 2 * margin,
                  static_cast<double>(size.columns)) *
         std::min(window_rows + 2 * margin, static_cast<double>(size.rows));
-    // The builder's sums and counts (12 bytes a cell, in whole blocks) give way to the
-    // model's values (8) as rows of windows are filled: both together never hold more than
-    // the sums and the values of one row of windows and its margin; plus the windows being
-    // filled.
-    const double tables =
+    const double tables =  // the builder's and the model's, when dense
         2.0 * 4 *
         static_cast<double>(std::min(blocks_across(size.columns) * blocks_across(size.rows),
                                      detail::BlockTable::max_dense_blocks));
+    // The builder's sums and counts (12 bytes a cell, in whole blocks) give way to the
+    // model's values (8) as rows of windows are filled: both together never hold more than
+    // the sums and the values of one row of windows and its margin; plus the windows being
+    // filled, and the tables.
     const double bytes = stored * 12 + (window_rows + margin) * stored_columns * 8 +
                          std::max(threads, 1u) * window * window_bytes_per_cell + tables;
     return static_cast<std::uint64_t>(std::min(bytes, 1e15));
@@ -451,6 +451,15 @@ GroundModel GroundModelBuilder::build() {
     }
     window_starts.push_back(wanted.size());
 
+    // Each cell's mean, once (windows overlap by their margins), in place of its sum.
+    tbb::parallel_for(std::size_t{0}, sums_.size(), [&](std::size_t b) {
+        Accumulator* const block = sums_[b].get();
+        for (std::size_t i = 0; i < kGroundBlockCells; ++i) {
+            Accumulator& a = block[i];
+            a.z_sum = a.count ? a.z_sum / a.count : no_data;
+        }
+    });
+
     // Row of windows after row of windows (the windows of a row side by side), the sums
     // that no later window can reach are released: the model's values take their place.
     std::vector<std::unique_ptr<double[]>> filled(wanted.size());
@@ -526,12 +535,8 @@ void GroundModelBuilder::fill_window(std::span<const std::pair<std::size_t, std:
             const Accumulator* const sums =
                 slot == detail::BlockTable::none ? nullptr : sums_[slot].get();
             for (; column < block_end; ++column) {
-                double value = no_data;
-                if (sums) {
-                    const Accumulator& a = sums[GroundModel::in_block(column, row)];
-                    if (a.count) value = a.z_sum / a.count;
-                }
-                out_row[column - window_col0] = value;
+                out_row[column - window_col0] =
+                    sums ? sums[GroundModel::in_block(column, row)].z_sum : no_data;  // the mean
             }
         }
     }
