@@ -1,5 +1,6 @@
 #include "features/ground_model.hpp"
 
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #if defined(__GLIBC__)
@@ -48,6 +49,19 @@ std::ptrdiff_t steps_within(double reach, double length, std::size_t grid_cells_
     return steps;
 }
 
+}  // namespace
+
+// A window and the filler's buffers, which a thread reuses from window to window: fresh
+// ones cost their page faults every time.
+struct detail::GroundFillScratch {
+    util::UninitVector<double> cells;
+    util::UninitVector<std::uint8_t> has_ground;
+    util::UninitVector<std::uint16_t> steps16;
+    util::UninitVector<std::uint32_t> steps32;
+};
+
+namespace {
+
 // Fills each empty cell from the surrounding ground: along 8 rays (axes and diagonals)
 // it finds the first cell that has ground, up to the fill reach, and takes the
 // inverse-distance mean of those values. Weights 1/d make two opposite rays interpolate
@@ -66,13 +80,16 @@ std::ptrdiff_t steps_within(double reach, double length, std::size_t grid_cells_
 // are filled side by side, each by one thread.
 class HoleFiller {
   public:
-    // `cells`: the window, `columns` wide. `grid_cells_across`: the whole grid's larger
-    // dimension, which caps the rays as it would on the whole grid.
-    HoleFiller(std::span<double> cells, std::size_t columns, double reach_in_cells,
+    // The window is scratch.cells (and scratch.has_ground, which cells have ground),
+    // `columns` wide. `grid_cells_across`: the whole grid's larger dimension, which caps the
+    // rays as it would on the whole grid.
+    HoleFiller(detail::GroundFillScratch& scratch, std::size_t columns, double reach_in_cells,
                std::size_t grid_cells_across)
-        : cells_(cells),
+        : scratch_(scratch),
+          cells_(scratch.cells),
+          has_ground_(scratch.has_ground),
           cols_(static_cast<std::ptrdiff_t>(columns)),
-          rows_(static_cast<std::ptrdiff_t>(cells.size() / columns)),
+          rows_(static_cast<std::ptrdiff_t>(scratch.cells.size() / columns)),
           // Same test as a ray walk (step * length <= reach).
           axis_steps_(steps_within(reach_in_cells, 1.0, grid_cells_across)),
           diagonal_steps_(steps_within(reach_in_cells, std::sqrt(2.0), grid_cells_across)),
@@ -84,16 +101,14 @@ class HoleFiller {
     void fill(std::size_t first_row, std::size_t end_row, std::size_t first_column,
               std::size_t end_column) {
         if (rows_ == 0 || cols_ == 0 || first_row >= end_row) return;
-        has_ground_.resize(cells_.size());
-        for (std::size_t c = 0; c < cells_.size(); ++c) has_ground_[c] = !std::isnan(cells_[c]);
         first_col_ = static_cast<std::ptrdiff_t>(first_column);
         end_col_ = static_cast<std::ptrdiff_t>(end_column);
         const auto first = static_cast<std::ptrdiff_t>(first_row);
         const auto end = static_cast<std::ptrdiff_t>(end_row);
         if (std::max(axis_steps_, diagonal_steps_) < std::numeric_limits<std::uint16_t>::max()) {
-            fill_rows<std::uint16_t>(first, end);
+            fill_rows<std::uint16_t>(first, end, scratch_.steps16);
         } else {
-            fill_rows<std::uint32_t>(first, end);
+            fill_rows<std::uint32_t>(first, end, scratch_.steps32);
         }
     }
 
@@ -132,9 +147,11 @@ class HoleFiller {
     // carried per column, per diagonal (column - row) and per anti-diagonal (column + row);
     // the step to it (0: none within reach) is kept per cell of rows [first, end) for the
     // second sweep.
+    // (Cells with ground get no steps: nothing reads them.)
     template <typename Step>
-    std::vector<Step> steps_upwards(std::ptrdiff_t first, std::ptrdiff_t end) const {
-        std::vector<Step> steps(static_cast<std::size_t>((end - first) * cols_) * 3, 0);
+    void steps_upwards(std::ptrdiff_t first, std::ptrdiff_t end,
+                       util::UninitVector<Step>& steps) const {
+        steps.resize(static_cast<std::size_t>((end - first) * cols_) * 3);
         constexpr std::ptrdiff_t none = -1;
         std::vector<std::ptrdiff_t> column_hit(static_cast<std::size_t>(cols_), none);
         std::vector<std::ptrdiff_t> diagonal_hit(static_cast<std::size_t>(cols_ + rows_), none);
@@ -160,7 +177,6 @@ class HoleFiller {
                 }
             }
         }
-        return steps;
     }
 
     // The nearest measured cell carried by a sweep: its value and its row or column.
@@ -171,8 +187,8 @@ class HoleFiller {
 
     // Fills the empty cells of rows [first, end).
     template <typename Step>
-    void fill_rows(std::ptrdiff_t first, std::ptrdiff_t end) {
-        const std::vector<Step> up = steps_upwards<Step>(first, end);
+    void fill_rows(std::ptrdiff_t first, std::ptrdiff_t end, util::UninitVector<Step>& up) {
+        steps_upwards<Step>(first, end, up);
         // Rays towards lower rows, carried upwards: (0, -1), (1, -1), (-1, -1).
         std::vector<Hit> column_hit(static_cast<std::size_t>(cols_));
         std::vector<Hit> anti_hit(static_cast<std::size_t>(cols_ + rows_));
@@ -255,12 +271,13 @@ class HoleFiller {
         }
     }
 
+    detail::GroundFillScratch& scratch_;
     std::span<double> cells_;
+    std::span<const std::uint8_t> has_ground_;
     std::ptrdiff_t cols_, rows_;
     std::ptrdiff_t first_col_ = 0, end_col_ = 0;
     std::ptrdiff_t axis_steps_, diagonal_steps_;
     std::vector<double> axis_weights_, diagonal_weights_;  // by step, see weights_by_step
-    util::UninitVector<std::uint8_t> has_ground_;
 };
 
 }  // namespace
@@ -463,6 +480,7 @@ GroundModel GroundModelBuilder::build() {
     // Row of windows after row of windows (the windows of a row side by side), the sums
     // that no later window can reach are released: the model's values take their place.
     std::vector<std::unique_ptr<double[]>> filled(wanted.size());
+    tbb::enumerable_thread_specific<detail::GroundFillScratch> scratch;
     std::size_t next_sums = 0;  // keys_ sorted by block row: the next block to release
     std::vector<std::size_t> by_row(keys_.size());
     for (std::size_t i = 0; i < by_row.size(); ++i) by_row[i] = i;
@@ -478,7 +496,7 @@ GroundModel GroundModelBuilder::build() {
         tbb::parallel_for(w, row_end, [&](std::size_t v) {
             const std::size_t first = window_starts[v], end = window_starts[v + 1];
             fill_window(std::span(wanted).subspan(first, end - first),
-                        std::span(filled).subspan(first, end - first));
+                        std::span(filled).subspan(first, end - first), scratch.local());
         });
         w = row_end;
         // The next windows read from their first row minus the margin on.
@@ -510,7 +528,8 @@ GroundModel GroundModelBuilder::build() {
 }
 
 void GroundModelBuilder::fill_window(std::span<const std::pair<std::size_t, std::size_t>> blocks,
-                                     std::span<std::unique_ptr<double[]>> out) const {
+                                     std::span<std::unique_ptr<double[]>> out,
+                                     detail::GroundFillScratch& scratch) const {
     // The window's blocks, and around them every cell their rays can reach.
     const BlockPosition window_block = window_of(blocks.front());
     const std::size_t margin = fill_margin(params_, std::max(columns_, rows_));
@@ -523,9 +542,12 @@ void GroundModelBuilder::fill_window(std::span<const std::pair<std::size_t, std:
     const std::size_t window_col0 = col0 - std::min(col0, margin);
     const std::size_t window_col1 = std::min(columns_, col1 + margin);
     const std::size_t width = window_col1 - window_col0;
-    util::UninitVector<double> window(width * (window_row1 - window_row0));
+    scratch.cells.resize(width * (window_row1 - window_row0));
+    scratch.has_ground.resize(scratch.cells.size());
+    const std::span<const double> window = scratch.cells;
     for (std::size_t row = window_row0; row < window_row1; ++row) {
-        double* const out_row = window.data() + (row - window_row0) * width;
+        double* const out_row = scratch.cells.data() + (row - window_row0) * width;
+        std::uint8_t* const mask_row = scratch.has_ground.data() + (row - window_row0) * width;
         // Block by block along the row: one lookup each.
         for (std::size_t column = window_col0; column < window_col1;) {
             const std::size_t block_end =
@@ -535,12 +557,13 @@ void GroundModelBuilder::fill_window(std::span<const std::pair<std::size_t, std:
             const Accumulator* const sums =
                 slot == detail::BlockTable::none ? nullptr : sums_[slot].get();
             for (; column < block_end; ++column) {
-                out_row[column - window_col0] =
-                    sums ? sums[GroundModel::in_block(column, row)].z_sum : no_data;  // the mean
+                const double mean = sums ? sums[GroundModel::in_block(column, row)].z_sum : no_data;
+                out_row[column - window_col0] = mean;
+                mask_row[column - window_col0] = !std::isnan(mean);
             }
         }
     }
-    HoleFiller(window, width, params_.fill_reach / params_.cell_size, std::max(columns_, rows_))
+    HoleFiller(scratch, width, params_.fill_reach / params_.cell_size, std::max(columns_, rows_))
         .fill(row0 - window_row0, row1 - window_row0, col0 - window_col0, col1 - window_col0);
 
     for (std::size_t b = 0; b < blocks.size(); ++b) {

@@ -33,6 +33,8 @@ std::uint64_t ground_model_bytes(const XyExtent& extent, const GroundParams& par
 
 namespace detail {
 
+struct GroundFillScratch;
+
 // The grid is stored in square blocks of cells, only where there is ground or ground
 // within the fill reach: its memory follows the ground's area, not the extent's, so a
 // stray point kilometres away (a bounding box of many km^2) costs a block, not a grid.
@@ -155,7 +157,8 @@ class GroundModelBuilder {
     // Fills the holes of `blocks` (block row, block column), which share a fill window, into
     // `out` (left empty for a block with no ground within reach).
     void fill_window(std::span<const std::pair<std::size_t, std::size_t>> blocks,
-                     std::span<std::unique_ptr<double[]>> out) const;
+                     std::span<std::unique_ptr<double[]>> out,
+                     detail::GroundFillScratch& scratch) const;
 
     GroundParams params_;
     double origin_x_, origin_y_;
