@@ -436,8 +436,17 @@ TEST_F(EnrichTest, PlanGoesOutOfCoreOnlyWhenTheTileDoesNotFit) {
     o.memory_budget = std::uint64_t{2} << 30;
     const auto roomy = plan_tile(m, o);
     EXPECT_FALSE(roomy.out_of_core);
-    EXPECT_EQ(roomy.chunk_count(), 1u);
     EXPECT_LE(roomy.estimated_peak_bytes, o.memory_budget);
+    // 0.3 points/m^2: chunks of 64 k points are 500 m wide and their 5 m halos thin, so in
+    // memory chunks stop growing there, whatever the budget (they run from cache).
+    EXPECT_EQ(roomy.chunk_count(), 4u);
+    EXPECT_GE(roomy.chunk_points, 65536u);
+    // 29 points/m^2: a chunk that size would be 50 m wide, with a halo of 40 % of it.
+    util::File dense_file(shared_data_dir() / "ign/test_data_77055_627755_LA93_IGN69.laz",
+                          util::File::Mode::read);
+    const auto dense = plan_tile(las::read_metadata(dense_file), o);
+    EXPECT_FALSE(dense.out_of_core);
+    EXPECT_EQ(dense.chunk_count(), 1u);
     o.memory_budget = 64u << 20;
     const auto tight = plan_tile(m, o);
     EXPECT_TRUE(tight.out_of_core);
