@@ -4,7 +4,11 @@
 # memory budgets. With --big it also checks that a 50 M-point tile stays under a 512 MB
 # budget. CPU seconds are reported too: on a shared machine wall time alone misleads.
 #
-#   bench/enrich_bench.sh [--bin PATH] [--work DIR] [--budgets "512M 2G"] [--modes "core building"] [--big]
+# Each configuration runs --repeat times (default 3) and reports the median run (by wall
+# time) with the range of wall times: on a shared host one run can be 1.4x another.
+#
+#   bench/enrich_bench.sh [--bin PATH] [--work DIR] [--budgets "512M 2G"] [--modes "core building"]
+#                         [--repeat N] [--big]
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -13,12 +17,14 @@ work="${TMPDIR:-/tmp}/lidarmill_enrich_bench"
 budgets="512M 2G"
 modes="core building"
 big=0
+repeat=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bin) bin="$2"; shift 2 ;;
     --work) work="$2"; shift 2 ;;
     --budgets) budgets="$2"; shift 2 ;;
     --modes) modes="$2"; shift 2 ;;
+    --repeat) repeat="$2"; shift 2 ;;
     --big) big=1; shift ;;
     *) echo "unknown option $1" >&2; exit 1 ;;
   esac
@@ -28,27 +34,33 @@ mkdir -p "$work"
 synth20="$work/synth20m.laz"
 [[ -f "$synth20" ]] || "$bin" synth "$synth20" --points 20000000 --progress none
 
-# run LABEL INPUT MODE BUDGET: one enrich run, one result line.
+# run LABEL INPUT MODE BUDGET: `repeat` enrich runs, one result line (the median run).
 run() {
   local label="$1" input="$2" mode="$3" budget="$4"
   local out="$work/out_${label}_${mode}_${budget}"
-  rm -rf "$out"
-  local stats="$work/time.txt"
-  /usr/bin/time -f "%e %U %S %M" -o "$stats" \
-    "$bin" -q enrich --input "$input" --output "$out" --mode "$mode" --memory-budget "$budget" \
-    --progress none
-  read -r wall user sys rss_kb < "$stats"
-  local points
-  points=$(python3 -c "import json;print(json.load(open('$out/enrich-report.json'))['files'][0]['points'])")
-  local ooc
-  ooc=$(python3 -c "import json;f=json.load(open('$out/enrich-report.json'))['files'][0];print('out-of-core' if f['out_of_core'] else 'in-memory', f['chunks'], 'chunks')")
-  python3 - "$label" "$mode" "$budget" "$points" "$wall" "$user" "$sys" "$rss_kb" "$ooc" <<'PY'
-import sys
-label, mode, budget, points, wall, user, sys_, rss, plan = sys.argv[1:]
-points, wall, cpu, rss = int(points), float(wall), float(user) + float(sys_), int(rss) * 1024
-print(f"{label:8} {mode:9} budget {budget:>5}: {points/1e6:6.2f} M points, {wall:7.1f} s wall, "
-      f"{points/wall/1e6:5.2f} M points/s wall, {cpu:7.1f} s CPU ({points/cpu*2/1e6:5.2f} M points/s "
-      f"per 2 cores of CPU), peak RSS {rss/2**20:7.1f} MiB, {plan}")
+  local stats="$work/time.txt" runs="$work/runs.txt"
+  : > "$runs"
+  for ((i = 0; i < repeat; i++)); do
+    rm -rf "$out"
+    /usr/bin/time -f "%e %U %S %M" -o "$stats" \
+      "$bin" -q enrich --input "$input" --output "$out" --mode "$mode" --memory-budget "$budget" \
+      --progress none
+    cat "$stats" >> "$runs"
+  done
+  python3 - "$label" "$mode" "$budget" "$out/enrich-report.json" "$runs" <<'PY'
+import json, sys
+label, mode, budget, report, runs = sys.argv[1:]
+f = json.load(open(report))["files"][0]
+points = int(f["points"])
+plan = f"{'out-of-core' if f['out_of_core'] else 'in-memory'} {f['chunks']} chunks"
+rows = sorted((float(w), float(u) + float(s), int(m) * 1024)
+              for w, u, s, m in (line.split() for line in open(runs) if line.strip()))
+wall, cpu, rss = rows[(len(rows) - 1) // 2]
+spread = f"{rows[0][0]:.1f}-{rows[-1][0]:.1f} s" if len(rows) > 1 else "1 run"
+print(f"{label:8} {mode:9} budget {budget:>5}: {points/1e6:6.2f} M points, {wall:7.1f} s wall "
+      f"(median of {len(rows)}, {spread}), {points/wall/1e6:5.2f} M points/s wall, {cpu:7.1f} s CPU "
+      f"({points/cpu*2/1e6:5.2f} M points/s per 2 cores of CPU), peak RSS {rss/2**20:7.1f} MiB, "
+      f"{plan}")
 PY
   rm -rf "$out"
 }
