@@ -430,18 +430,8 @@ BlockPosition window_of(const BlockPosition& block) {
 
 }  // namespace
 
-GroundModel GroundModelBuilder::build() {
-    GroundModel model;
-    model.origin_x_ = origin_x_;
-    model.origin_y_ = origin_y_;
-    model.cell_size_ = params_.cell_size;
-    model.columns_ = columns_;
-    model.rows_ = rows_;
-    model.blocks_ = detail::BlockTable(blocks_across(columns_), blocks_across(rows_));
-    if (sums_.empty()) return model;
-
-    // The blocks that can hold ground after filling: those with ground and those within the
-    // fill reach of one; grouped by window.
+std::vector<std::pair<std::size_t, std::size_t>> GroundModelBuilder::wanted_blocks() const {
+    // Those with ground and those within the fill reach of one, grouped by window.
     const std::size_t margin = fill_margin(params_, std::max(columns_, rows_));
     const auto ring = static_cast<std::ptrdiff_t>(blocks_across(margin));
     const auto block_columns = static_cast<std::ptrdiff_t>(blocks_across(columns_));
@@ -462,13 +452,11 @@ GroundModel GroundModelBuilder::build() {
         return std::pair(window_of(a), a) < std::pair(window_of(b), b);
     });
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-    std::vector<std::size_t> window_starts;  // into wanted, one per window, then the end
-    for (std::size_t i = 0; i < wanted.size(); ++i) {
-        if (i == 0 || window_of(wanted[i]) != window_of(wanted[i - 1])) window_starts.push_back(i);
-    }
-    window_starts.push_back(wanted.size());
+    return wanted;
+}
 
-    // Each cell's mean, once (windows overlap by their margins), in place of its sum.
+void GroundModelBuilder::sums_to_means() {
+    // Windows overlap by their margins: each mean is computed once, in place of its sum.
     tbb::parallel_for(std::size_t{0}, sums_.size(), [&](std::size_t b) {
         Accumulator* const block = sums_[b].get();
         for (std::size_t i = 0; i < kGroundBlockCells; ++i) {
@@ -476,16 +464,36 @@ GroundModel GroundModelBuilder::build() {
             a.z_sum = a.count ? a.z_sum / a.count : no_data;
         }
     });
+}
+
+GroundModel GroundModelBuilder::build() {
+    GroundModel model;
+    model.origin_x_ = origin_x_;
+    model.origin_y_ = origin_y_;
+    model.cell_size_ = params_.cell_size;
+    model.columns_ = columns_;
+    model.rows_ = rows_;
+    model.blocks_ = detail::BlockTable(blocks_across(columns_), blocks_across(rows_));
+    if (sums_.empty()) return model;
+
+    const std::vector<BlockPosition> wanted = wanted_blocks();
+    std::vector<std::size_t> window_starts;  // into wanted, one per window, then the end
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        if (i == 0 || window_of(wanted[i]) != window_of(wanted[i - 1])) window_starts.push_back(i);
+    }
+    window_starts.push_back(wanted.size());
+    sums_to_means();
 
     // Row of windows after row of windows (the windows of a row side by side), the sums
     // that no later window can reach are released: the model's values take their place.
+    const std::size_t margin = fill_margin(params_, std::max(columns_, rows_));
     std::vector<std::unique_ptr<double[]>> filled(wanted.size());
     tbb::enumerable_thread_specific<detail::GroundFillScratch> scratch;
-    std::size_t next_sums = 0;  // keys_ sorted by block row: the next block to release
-    std::vector<std::size_t> by_row(keys_.size());
+    std::vector<std::size_t> by_row(keys_.size());  // sums_ by block row
     for (std::size_t i = 0; i < by_row.size(); ++i) by_row[i] = i;
     std::sort(by_row.begin(), by_row.end(),
               [&](std::size_t a, std::size_t b) { return keys_[a] < keys_[b]; });
+    std::size_t next_sums = 0;  // in by_row, the next block to release
     for (std::size_t w = 0; w + 1 < window_starts.size();) {
         const std::size_t window_row = window_of(wanted[window_starts[w]]).first;
         std::size_t row_end = w + 1;

@@ -154,6 +154,9 @@ class GroundModelBuilder {
     static_assert(sizeof(Accumulator) == 12);
 
     Accumulator* block_of(std::uint64_t key);
+    // The blocks that can hold ground once filled, (block row, block column), by window.
+    std::vector<std::pair<std::size_t, std::size_t>> wanted_blocks() const;
+    void sums_to_means();
     // Fills the holes of `blocks` (block row, block column), which share a fill window, into
     // `out` (left empty for a block with no ground within reach).
     void fill_window(std::span<const std::pair<std::size_t, std::size_t>> blocks,
