@@ -23,6 +23,25 @@
 namespace lidarmill::laz {
 namespace {
 
+// A chunk's records are allocated before it is decoded, and a damaged header or chunk table
+// can claim billions of points for a few kilobytes (found by the fuzzer: a 146 GB request).
+// Chunks that would take more than this much memory...
+constexpr std::uint64_t kLargeChunkBytes = std::uint64_t{256} << 20;
+// ...must not claim more points per compressed byte than this. Real data is far below it
+// (LAZ takes bytes per point, not points per byte); only chunks of millions of identical
+// points, whose coder spends a few thousandths of a bit on each, could go beyond.
+constexpr std::uint64_t kMaxPointsPerByte = 64;
+
+// Throws util::InputError("", ...) for a chunk whose records would be large and whose
+// point count its compressed bytes cannot hold.
+void check_chunk_size(std::uint64_t points, std::uint64_t bytes, std::uint16_t record_length) {
+    if (record_length == 0 || points <= kLargeChunkBytes / record_length) return;
+    if (bytes == 0 || points / bytes > kMaxPointsPerByte) {
+        throw util::InputError(
+            "", fmt::format("chunk claims {} points in {} compressed bytes", points, bytes));
+    }
+}
+
 constexpr std::uint64_t kTableOffsetSize = 8;
 
 std::uint64_t chunks_start(const LazPointData& data) {
@@ -276,6 +295,7 @@ class LazRecordReader final : public las::RecordReader {
                      std::vector<std::uint8_t>& compressed) const {
         const ChunkLocation& where = chunks_[slot.index];
         try {
+            check_chunk_size(where.point_count, where.byte_count, data_.record_length);
             compressed.resize(where.byte_count);
             file_->pread_exact(where.offset, compressed, "chunk");
             slot.points = static_cast<std::size_t>(where.point_count);
@@ -297,9 +317,14 @@ class LazRecordReader final : public las::RecordReader {
             std::min<std::uint64_t>(data_.vlr.chunk_size, data_.point_count - done);
         if (!current_) current_ = std::make_shared<Slot>();
         current_->index = index;
+        const std::uint64_t available = walk_end_ > walk_offset_ ? walk_end_ - walk_offset_ : 0;
+        try {
+            check_chunk_size(points, available, data_.record_length);
+        } catch (const util::InputError& e) {
+            throw util::InputError(file_->path(), chunk_error(index, e.problem()));
+        }
         current_->points = static_cast<std::size_t>(points);
         current_->records.resize(current_->points * data_.record_length);
-        const std::uint64_t available = walk_end_ > walk_offset_ ? walk_end_ - walk_offset_ : 0;
         // Compressed chunks are almost never larger than raw ones; try that much first.
         const std::uint64_t guess = points * data_.record_length * 2 + 4096;
         try {

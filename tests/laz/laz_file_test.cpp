@@ -391,6 +391,42 @@ TEST(LazFile, TruncatedChunkErrorNamesFileAndChunk) {
     }
 }
 
+// A damaged header and LASzip VLR claiming chunks of 4 billion points for a few kilobytes
+// each (a fuzzer find: the reader asked for 146 GB) are refused with a one-line error, with
+// a chunk table and without one.
+TEST(LazFile, ChunksClaimingBillionsOfPointsAreRefused) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const char* name = "ign/test_semis_2023_0292_6833_LA93_IGN69.laz";  // LAS 1.4, layered
+    const LasInfo info = parse_las(read_file(shared_data() / name));
+    const auto original = read_file(shared_data() / name);
+    const std::string user_id = "laszip encoded";
+    const auto found =
+        std::search(original.begin(), original.end(), user_id.begin(), user_id.end());
+    ASSERT_NE(found, original.end());
+    // The VLR header (54 bytes) starts 2 bytes before its user id; the chunk size is at 12.
+    const auto chunk_size_at = static_cast<std::size_t>(found - original.begin()) - 2 + 54 + 12;
+    for (const bool with_table : {true, false}) {
+        SCOPED_TRACE(with_table ? "with chunk table" : "walking");
+        TempFile tmp("lazcore_billions");
+        patched_copy(tmp, name, chunk_size_at, {0xF0, 0xFF, 0xFF, 0xFF});
+        auto bytes = read_file(tmp.path());
+        util::store_le<std::uint64_t>(bytes.data() + 247, std::uint64_t{1} << 33);  // points
+        if (!with_table) util::store_le<std::int64_t>(bytes.data() + info.point_data_offset, 0);
+        std::ofstream(tmp.path(), std::ios::binary)
+            .write(reinterpret_cast<const char*>(bytes.data()),
+                   static_cast<std::streamsize>(bytes.size()));
+        try {
+            (void)decode_file(tmp.path(), 2);
+            ADD_FAILURE() << "a chunk of 4 billion points was decoded";
+        } catch (const util::InputError& e) {
+            const std::string what = e.what();
+            EXPECT_NE(what.find(tmp.path().string()), std::string::npos) << what;
+            EXPECT_NE(what.find("claims 4294967280 points"), std::string::npos) << what;
+            EXPECT_EQ(what.find('\n'), std::string::npos);
+        }
+    }
+}
+
 TEST(LazFile, CorruptChunkBytesThrowOrDecodeWithoutCrashing) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     const char* name = "legacy/point-color-time.las.laz";
