@@ -254,6 +254,11 @@ PlanInputs plan_inputs(const las::FileMetadata& m, const EnrichOptions& o) {
     return in;
 }
 
+// The extent's area (m^2), never zero.
+double area_of(const XyExtent& e) {
+    return std::max((e.max_x - e.min_x) * (e.max_y - e.min_y), 1e-6);
+}
+
 // Largest own-point count per chunk that fits `available` bytes (at least the minimum).
 std::uint64_t fitting_chunk_points(const PlanInputs& in, std::size_t features, double available,
                                    bool out_of_core) {
@@ -265,9 +270,8 @@ std::uint64_t fitting_chunk_points(const PlanInputs& in, std::size_t features, d
         points = static_cast<std::uint64_t>(std::max(0.0, available) / per_point / kDensitySafety);
         points = std::max(points, kMinChunkPoints);
         if (!plausible_extent(in.extent) || in.points == 0) break;
-        const double area = std::max(
-            (in.extent.max_x - in.extent.min_x) * (in.extent.max_y - in.extent.min_y), 1e-6);
-        const double side = std::max(std::sqrt(points * area / in.points), 2 * in.halo);
+        const double side =
+            std::max(std::sqrt(points * area_of(in.extent) / in.points), 2 * in.halo);
         share = halo_factor(side, in.halo);
     }
     return points;
@@ -276,10 +280,9 @@ std::uint64_t fitting_chunk_points(const PlanInputs& in, std::size_t features, d
 // The in-memory chunk size past which chunks no longer grow (see kCacheChunkPoints).
 std::uint64_t cache_chunk_points(const PlanInputs& in) {
     if (!plausible_extent(in.extent) || in.points == 0) return in.points;
-    const double area =
-        std::max((in.extent.max_x - in.extent.min_x) * (in.extent.max_y - in.extent.min_y), 1e-6);
     const double side = kThinHaloSides * in.halo;
-    const double thin_halo_points = static_cast<double>(in.points) / area * side * side;
+    const double thin_halo_points =
+        static_cast<double>(in.points) / area_of(in.extent) * side * side;
     return static_cast<std::uint64_t>(
         std::max(static_cast<double>(kCacheChunkPoints), std::min(thin_halo_points, 1e18)));
 }

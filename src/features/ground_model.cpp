@@ -286,7 +286,7 @@ class HoleFiller {
 
 void detail::BlockTable::insert(std::uint64_t key, std::uint32_t value) {
     if (!dense_.empty()) {
-        dense_[(key >> 32) * dense_columns_ + (key & 0xFFFFFFFFu)] = value;
+        dense_[dense_index(key)] = value;
         ++size_;
         return;
     }
@@ -373,7 +373,12 @@ GroundModelBuilder::GroundModelBuilder(const XyExtent& extent, const GroundParam
     origin_y_ = extent.min_y - params.cell_size;
     columns_ = size.columns;
     rows_ = size.rows;
-    blocks_ = detail::BlockTable(blocks_across(columns_), blocks_across(rows_));
+    margin_ = fill_margin(params, std::max(columns_, rows_));
+    blocks_ = empty_table();
+}
+
+detail::BlockTable GroundModelBuilder::empty_table() const {
+    return {blocks_across(columns_), blocks_across(rows_)};
 }
 
 GroundModelBuilder::Accumulator* GroundModelBuilder::block_of(std::uint64_t key) {
@@ -399,8 +404,7 @@ void GroundModelBuilder::add(double x, double y, double z) {
     }
     const auto c = static_cast<std::size_t>(column);
     const auto r = static_cast<std::size_t>(row);
-    const std::uint64_t key =
-        detail::BlockTable::key(c >> kGroundBlockShift, r >> kGroundBlockShift);
+    const std::uint64_t key = detail::BlockTable::key_of_cell(c, r);
     if (key != last_key_) {
         last_block_ = block_of(key);
         last_key_ = key;
@@ -432,8 +436,7 @@ BlockPosition window_of(const BlockPosition& block) {
 
 std::vector<std::pair<std::size_t, std::size_t>> GroundModelBuilder::wanted_blocks() const {
     // Those with ground and those within the fill reach of one, grouped by window.
-    const std::size_t margin = fill_margin(params_, std::max(columns_, rows_));
-    const auto ring = static_cast<std::ptrdiff_t>(blocks_across(margin));
+    const auto ring = static_cast<std::ptrdiff_t>(blocks_across(margin_));
     const auto block_columns = static_cast<std::ptrdiff_t>(blocks_across(columns_));
     const auto block_rows = static_cast<std::ptrdiff_t>(blocks_across(rows_));
     std::vector<BlockPosition> wanted;
@@ -473,7 +476,7 @@ GroundModel GroundModelBuilder::build() {
     model.cell_size_ = params_.cell_size;
     model.columns_ = columns_;
     model.rows_ = rows_;
-    model.blocks_ = detail::BlockTable(blocks_across(columns_), blocks_across(rows_));
+    model.blocks_ = empty_table();
     if (sums_.empty()) return model;
 
     const std::vector<BlockPosition> wanted = wanted_blocks();
@@ -486,7 +489,6 @@ GroundModel GroundModelBuilder::build() {
 
     // Row of windows after row of windows (the windows of a row side by side), the sums
     // that no later window can reach are released: the model's values take their place.
-    const std::size_t margin = fill_margin(params_, std::max(columns_, rows_));
     std::vector<std::unique_ptr<double[]>> filled(wanted.size());
     tbb::enumerable_thread_specific<detail::GroundFillScratch> scratch;
     std::vector<std::size_t> by_row(keys_.size());  // sums_ by block row
@@ -509,7 +511,8 @@ GroundModel GroundModelBuilder::build() {
         w = row_end;
         // The next windows read from their first row minus the margin on.
         const std::size_t next_row = (window_row + 1) * window_block_rows * kGroundBlockSide;
-        const std::size_t still_read = (next_row - std::min(next_row, margin)) >> kGroundBlockShift;
+        const std::size_t still_read =
+            (next_row - std::min(next_row, margin_)) >> kGroundBlockShift;
         while (next_sums < by_row.size() && (keys_[by_row[next_sums]] >> 32) < still_read) {
             sums_[by_row[next_sums]].reset();
             ++next_sums;
@@ -523,7 +526,7 @@ GroundModel GroundModelBuilder::build() {
     }
     sums_.clear();
     keys_.clear();
-    blocks_ = detail::BlockTable(blocks_across(columns_), blocks_across(rows_));
+    blocks_ = empty_table();
     last_key_ = ~std::uint64_t{0};
     last_block_ = nullptr;
 #if defined(__GLIBC__)
@@ -540,15 +543,14 @@ void GroundModelBuilder::fill_window(std::span<const std::pair<std::size_t, std:
                                      detail::GroundFillScratch& scratch) const {
     // The window's blocks, and around them every cell their rays can reach.
     const BlockPosition window_block = window_of(blocks.front());
-    const std::size_t margin = fill_margin(params_, std::max(columns_, rows_));
     const std::size_t row0 = window_block.first * window_block_rows * kGroundBlockSide;
     const std::size_t row1 = std::min(rows_, row0 + window_block_rows * kGroundBlockSide);
     const std::size_t col0 = window_block.second * window_block_columns * kGroundBlockSide;
     const std::size_t col1 = std::min(columns_, col0 + window_block_columns * kGroundBlockSide);
-    const std::size_t window_row0 = row0 - std::min(row0, margin);
-    const std::size_t window_row1 = std::min(rows_, row1 + margin);
-    const std::size_t window_col0 = col0 - std::min(col0, margin);
-    const std::size_t window_col1 = std::min(columns_, col1 + margin);
+    const std::size_t window_row0 = row0 - std::min(row0, margin_);
+    const std::size_t window_row1 = std::min(rows_, row1 + margin_);
+    const std::size_t window_col0 = col0 - std::min(col0, margin_);
+    const std::size_t window_col1 = std::min(columns_, col1 + margin_);
     const std::size_t width = window_col1 - window_col0;
     scratch.cells.resize(width * (window_row1 - window_row0));
     scratch.has_ground.resize(scratch.cells.size());
@@ -560,8 +562,7 @@ void GroundModelBuilder::fill_window(std::span<const std::pair<std::size_t, std:
         for (std::size_t column = window_col0; column < window_col1;) {
             const std::size_t block_end =
                 std::min(window_col1, ((column >> kGroundBlockShift) + 1) << kGroundBlockShift);
-            const std::uint32_t slot = blocks_.find(
-                detail::BlockTable::key(column >> kGroundBlockShift, row >> kGroundBlockShift));
+            const std::uint32_t slot = blocks_.find(detail::BlockTable::key_of_cell(column, row));
             const Accumulator* const sums =
                 slot == detail::BlockTable::none ? nullptr : sums_[slot].get();
             for (; column < block_end; ++column) {
@@ -614,8 +615,7 @@ double GroundModel::height_at(double x, double y) const {
     if ((c0 >> kGroundBlockShift) == (c1 >> kGroundBlockShift) &&
         (r0 >> kGroundBlockShift) == (r1 >> kGroundBlockShift)) {
         // Usually all four corners share a block: one lookup.
-        const std::uint32_t slot =
-            blocks_.find(detail::BlockTable::key(c0 >> kGroundBlockShift, r0 >> kGroundBlockShift));
+        const std::uint32_t slot = blocks_.find(detail::BlockTable::key_of_cell(c0, r0));
         if (slot == detail::BlockTable::none) return no_data;
         const double* const block = values_[slot].get();
         values = {block[in_block(c0, r0)], block[in_block(c1, r0)], block[in_block(c0, r1)],

@@ -52,6 +52,10 @@ class BlockTable {
     static std::uint64_t key(std::size_t block_column, std::size_t block_row) {
         return (std::uint64_t{block_row} << 32) | block_column;
     }
+    // The key of the block holding cell (column, row).
+    static std::uint64_t key_of_cell(std::size_t column, std::size_t row) {
+        return key(column >> kGroundBlockShift, row >> kGroundBlockShift);
+    }
 
     BlockTable() = default;  // empty: finds nothing
     BlockTable(std::size_t block_columns, std::size_t block_rows) {
@@ -62,7 +66,7 @@ class BlockTable {
     }
 
     std::uint32_t find(std::uint64_t key) const {
-        if (!dense_.empty()) return dense_[(key >> 32) * dense_columns_ + (key & 0xFFFFFFFFu)];
+        if (!dense_.empty()) return dense_[dense_index(key)];
         if (slots_.empty()) return none;
         for (std::size_t i = hash(key) & mask_;; i = (i + 1) & mask_) {
             const Slot& slot = slots_[i];
@@ -78,6 +82,9 @@ class BlockTable {
         std::uint64_t key = 0;
         std::uint32_t value = none;
     };
+    std::size_t dense_index(std::uint64_t key) const {
+        return (key >> 32) * dense_columns_ + (key & 0xFFFFFFFFu);
+    }
     static std::size_t hash(std::uint64_t key) {
         return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> 17);
     }
@@ -102,8 +109,7 @@ class GroundModel {
     std::size_t rows() const { return rows_; }
     // Elevation of a cell centre (after filling), NaN if none.
     double cell_value(std::size_t column, std::size_t row) const {
-        const std::uint32_t block = blocks_.find(detail::BlockTable::key(
-            column >> detail::kGroundBlockShift, row >> detail::kGroundBlockShift));
+        const std::uint32_t block = blocks_.find(detail::BlockTable::key_of_cell(column, row));
         if (block == detail::BlockTable::none) return std::numeric_limits<double>::quiet_NaN();
         return values_[block][in_block(column, row)];
     }
@@ -163,9 +169,12 @@ class GroundModelBuilder {
                      std::span<std::unique_ptr<double[]>> out,
                      detail::GroundFillScratch& scratch) const;
 
+    detail::BlockTable empty_table() const;
+
     GroundParams params_;
     double origin_x_, origin_y_;
     std::size_t columns_, rows_;
+    std::size_t margin_;  // cells a ray from an empty cell can reach along an axis
     detail::BlockTable blocks_;
     std::vector<std::unique_ptr<Accumulator[]>> sums_;
     std::vector<std::uint64_t> keys_;  // of sums_, in the same order

@@ -318,16 +318,12 @@ class LazRecordReader final : public las::RecordReader {
         if (!current_) current_ = std::make_shared<Slot>();
         current_->index = index;
         const std::uint64_t available = walk_end_ > walk_offset_ ? walk_end_ - walk_offset_ : 0;
-        try {
-            check_chunk_size(points, available, data_.record_length);
-        } catch (const util::InputError& e) {
-            throw util::InputError(file_->path(), chunk_error(index, e.problem()));
-        }
-        current_->points = static_cast<std::size_t>(points);
-        current_->records.resize(current_->points * data_.record_length);
         // Compressed chunks are almost never larger than raw ones; try that much first.
         const std::uint64_t guess = points * data_.record_length * 2 + 4096;
         try {
+            check_chunk_size(points, available, data_.record_length);
+            current_->points = static_cast<std::size_t>(points);
+            current_->records.resize(current_->points * data_.record_length);
             for (std::uint64_t take = std::min(guess, available);; take = available) {
                 compressed_.resize(take);
                 file_->pread_exact(walk_offset_, compressed_, "chunk");
