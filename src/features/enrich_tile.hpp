@@ -51,6 +51,9 @@ struct TilePlan {
     std::uint16_t input_record_length = 0, output_record_length = 0;
     bool out_of_core = false;
     std::uint64_t chunk_points = 0;  // target own points per chunk
+    // Own points of the most crowded chunk, when the points' footprint was read (a header
+    // box far larger than the points); else 0.
+    std::uint64_t crowded_chunk_points = 0;
     std::uint32_t chunk_columns = 1, chunk_rows = 1;
     double chunk_side = 0;  // metres
     double halo = 0;        // metres

@@ -24,6 +24,34 @@ double widened(double squared_distance) {
 }
 
 constexpr std::size_t max_cells_per_point = 4;
+// A grid with fewer than one cell in this many occupied is stretched by a few points far
+// away, if it holds at least kFewStraysFrom points: up to one in kFewStraysFrom on each
+// side of the box may then be left out of it.
+constexpr std::size_t kStretchedGrid = 64;
+constexpr std::size_t kFewStraysFrom = 10000;
+
+struct XyBox {
+    double min_x, min_y, max_x, max_y;
+};
+
+// The xy box of the cloud without its `extremes` lowest and highest x and y.
+XyBox box_without_extremes(const PointCloudView& cloud, std::size_t extremes) {
+    std::vector<double> values(cloud.x.begin(),
+                               cloud.x.begin() + static_cast<std::ptrdiff_t>(cloud.size()));
+    auto rank = [&](std::size_t r) {
+        std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(r),
+                         values.end());
+        return values[r];
+    };
+    XyBox box{};
+    const std::size_t last = values.size() - 1 - extremes;
+    box.min_x = rank(extremes);
+    box.max_x = rank(last);
+    values.assign(cloud.y.begin(), cloud.y.begin() + static_cast<std::ptrdiff_t>(cloud.size()));
+    box.min_y = rank(extremes);
+    box.max_y = rank(last);
+    return box;
+}
 
 // The key of rank `rank` (0-based, ties counted) among keys[0, count), which it reorders
 // (keys are squared distances, >= 0). Candidate lists hold a few dozen entries whose order is noise
@@ -191,7 +219,7 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell, double
         });
     double min_x = extent.min_x, max_x = extent.max_x, min_y = extent.min_y, max_y = extent.max_y;
     if (n == 0) min_x = max_x = min_y = max_y = 0;
-    const double width = max_x - min_x, height = max_y - min_y;
+    double width = max_x - min_x, height = max_y - min_y;
     origin_x_ = min_x;
     origin_y_ = min_y;
     origin_z_ = n > 0 ? cloud.z[0] : 0.0;  // any height near the points: keys keep their precision
@@ -210,17 +238,33 @@ GridIndex::GridIndex(const PointCloudView& cloud, double points_per_cell, double
     auto cell_of = [&](std::size_t i) {
         return static_cast<std::uint32_t>(row_of(cloud.y[i]) * columns_ + column_of(cloud.x[i]));
     };
-    // Size cells for the area that actually holds points (water, voids and the empty
-    // corners of a halo would otherwise crowd the occupied cells).
-    size_grid(width * height);
-    {
+    auto occupied_cells = [&] {
         std::vector<std::atomic<std::uint8_t>> occupied(static_cast<std::size_t>(columns_ * rows_));
         parallel_for_index(
             n, [&](std::size_t i) { occupied[cell_of(i)].store(1, std::memory_order_relaxed); });
-        std::size_t occupied_cells = 0;
-        for (const auto& cell : occupied) occupied_cells += cell.load(std::memory_order_relaxed);
-        size_grid(static_cast<double>(occupied_cells) * cell_size_ * cell_size_);
+        std::size_t count = 0;
+        for (const auto& cell : occupied) count += cell.load(std::memory_order_relaxed);
+        return count;
+    };
+    // Size cells for the area that actually holds points (water, voids and the empty
+    // corners of a halo would otherwise crowd the occupied cells).
+    size_grid(width * height);
+    std::size_t occupied = occupied_cells();
+    if (n >= kFewStraysFrom &&
+        occupied * kStretchedGrid < static_cast<std::size_t>(columns_ * rows_)) {
+        // A few points far from the others (a stray point kilometres away) stretch the box
+        // so far that the capped cell count makes every cell huge. The grid then covers the
+        // box of all but a few of them, which are clamped into its border cells (queries
+        // allow for that, see collect).
+        const XyBox core = box_without_extremes(cloud, n / kFewStraysFrom);
+        origin_x_ = core.min_x;
+        origin_y_ = core.min_y;
+        width = core.max_x - core.min_x;
+        height = core.max_y - core.min_y;
+        size_grid(width * height);
+        occupied = occupied_cells();
     }
+    size_grid(static_cast<double>(occupied) * cell_size_ * cell_size_);
 
     // Counting sort of the points into row-major cells.
     const auto cell_count = static_cast<std::size_t>(columns_ * rows_);

@@ -341,29 +341,123 @@ std::size_t fill_margin(const GroundParams& params, std::size_t grid_cells_acros
 
 }  // namespace
 
+namespace {
+
+// The windows being filled side by side, and the block tables (the builder's and the
+// model's, when dense), in bytes.
+double window_and_table_bytes(const GridSize& size, std::size_t margin_cells, unsigned threads) {
+    const auto margin = static_cast<double>(margin_cells);
+    const double window =
+        std::min(static_cast<double>(window_block_columns * kGroundBlockSide) + 2 * margin,
+                 static_cast<double>(size.columns)) *
+        std::min(static_cast<double>(window_block_rows * kGroundBlockSide) + 2 * margin,
+                 static_cast<double>(size.rows));
+    const double tables =
+        2.0 * 4 *
+        static_cast<double>(std::min(blocks_across(size.columns) * blocks_across(size.rows),
+                                     detail::BlockTable::max_dense_blocks));
+    return std::max(threads, 1u) * window * window_bytes_per_cell + tables;
+}
+
+}  // namespace
+
 std::uint64_t ground_model_bytes(const XyExtent& extent, const GroundParams& params,
                                  unsigned threads) {
     const GridSize size = grid_size(extent, params);
     const auto stored_columns = static_cast<double>(blocks_across(size.columns) * kGroundBlockSide);
     const double stored =
         stored_columns * static_cast<double>(blocks_across(size.rows) * kGroundBlockSide);
-    const auto margin = static_cast<double>(fill_margin(params, std::max(size.columns, size.rows)));
+    const std::size_t margin = fill_margin(params, std::max(size.columns, size.rows));
     const double window_rows = static_cast<double>(window_block_rows * kGroundBlockSide);
-    const double window =
-        std::min(static_cast<double>(window_block_columns * kGroundBlockSide) + 2 * margin,
-                 static_cast<double>(size.columns)) *
-        std::min(window_rows + 2 * margin, static_cast<double>(size.rows));
-    const double tables =  // the builder's and the model's, when dense
-        2.0 * 4 *
-        static_cast<double>(std::min(blocks_across(size.columns) * blocks_across(size.rows),
-                                     detail::BlockTable::max_dense_blocks));
     // The builder's sums and counts (12 bytes a cell, in whole blocks) give way to the
     // model's values (8) as rows of windows are filled: both together never hold more than
     // the sums and the values of one row of windows and its margin; plus the windows being
     // filled, and the tables.
-    const double bytes = stored * 12 + (window_rows + margin) * stored_columns * 8 +
-                         std::max(threads, 1u) * window * window_bytes_per_cell + tables;
+    const double bytes = stored * 12 +
+                         (window_rows + static_cast<double>(margin)) * stored_columns * 8 +
+                         window_and_table_bytes(size, margin, threads);
     return static_cast<std::uint64_t>(std::min(bytes, 1e15));
+}
+
+// ---------------------------------------------------------------- coverage
+
+namespace {
+
+constexpr double kSquareOffset = 2147483648.0;  // squares keyed as unsigned 32-bit values
+
+}  // namespace
+
+GroundCoverage::GroundCoverage(double origin_x, double origin_y, const GroundParams& params)
+    : origin_x_(origin_x), origin_y_(origin_y), params_(params) {
+    if (!(params.cell_size > 0) || !std::isfinite(params.cell_size)) {
+        throw util::UsageError("ground cell size must be positive");
+    }
+}
+
+void GroundCoverage::add(double x, double y) {
+    const double side = kSquareCells * params_.cell_size;
+    const double column = std::floor((x - origin_x_) / side) + kSquareOffset;
+    const double row = std::floor((y - origin_y_) / side) + kSquareOffset;
+    // Written so that NaN coordinates fail the test too.
+    if (!(column >= 0 && column < 2 * kSquareOffset && row >= 0 && row < 2 * kSquareOffset)) return;
+    const std::uint64_t key =
+        detail::BlockTable::key(static_cast<std::size_t>(column), static_cast<std::size_t>(row));
+    if (key == last_key_) return;
+    last_key_ = key;
+    squares_.insert(key);
+}
+
+std::uint64_t GroundCoverage::model_bytes(const XyExtent& extent, unsigned threads) const {
+    const GridSize size = grid_size(extent, params_);
+    const double cell = params_.cell_size;
+    const double grid_x = extent.min_x - cell, grid_y = extent.min_y - cell;  // as the builder's
+    const double side = kSquareCells * cell;
+    const auto block_columns = static_cast<std::ptrdiff_t>(blocks_across(size.columns));
+    const auto block_rows = static_cast<std::ptrdiff_t>(blocks_across(size.rows));
+    // The grid's cell and then block, clamped into the grid as the builder clamps nothing
+    // (points beyond it are ignored there): a bound either way.
+    auto block_along = [](double offset, double cell_size, std::size_t cells) {
+        const double c =
+            std::clamp(std::floor(offset / cell_size), 0.0, static_cast<double>(cells - 1));
+        return static_cast<std::ptrdiff_t>(static_cast<std::size_t>(c) >> kGroundBlockShift);
+    };
+    std::unordered_set<std::uint64_t> with_ground;
+    for (const std::uint64_t key : squares_) {
+        const double x0 =
+            origin_x_ + ((static_cast<double>(key & 0xFFFFFFFFu) - kSquareOffset) * side);
+        const double y0 = origin_y_ + ((static_cast<double>(key >> 32) - kSquareOffset) * side);
+        const std::ptrdiff_t c0 = block_along(x0 - grid_x, cell, size.columns);
+        const std::ptrdiff_t c1 = block_along(x0 + side - grid_x, cell, size.columns);
+        const std::ptrdiff_t r0 = block_along(y0 - grid_y, cell, size.rows);
+        const std::ptrdiff_t r1 = block_along(y0 + side - grid_y, cell, size.rows);
+        for (std::ptrdiff_t r = r0; r <= r1; ++r)
+            for (std::ptrdiff_t c = c0; c <= c1; ++c)
+                with_ground.insert(detail::BlockTable::key(static_cast<std::size_t>(c),
+                                                           static_cast<std::size_t>(r)));
+    }
+    const std::size_t margin = fill_margin(params_, std::max(size.columns, size.rows));
+    const auto ring = static_cast<std::ptrdiff_t>(blocks_across(margin));
+    std::unordered_set<std::uint64_t> wanted;
+    for (const std::uint64_t key : with_ground) {
+        const auto column = static_cast<std::ptrdiff_t>(key & 0xFFFFFFFFu);
+        const auto row = static_cast<std::ptrdiff_t>(key >> 32);
+        for (std::ptrdiff_t r = std::max<std::ptrdiff_t>(0, row - ring);
+             r <= std::min(block_rows - 1, row + ring); ++r)
+            for (std::ptrdiff_t c = std::max<std::ptrdiff_t>(0, column - ring);
+                 c <= std::min(block_columns - 1, column + ring); ++c)
+                wanted.insert(detail::BlockTable::key(static_cast<std::size_t>(c),
+                                                      static_cast<std::size_t>(r)));
+    }
+    // The sums of the blocks with ground and the values of every block filled, as if all
+    // were held at once; hash tables (two slots per block) where the grid is too large for
+    // dense ones.
+    const double block_cells = static_cast<double>(kGroundBlockCells);
+    double bytes = static_cast<double>(with_ground.size()) * block_cells * 12 +
+                   static_cast<double>(wanted.size()) * block_cells * 8 +
+                   window_and_table_bytes(size, margin, threads) +
+                   2.0 * 2 * 16 * static_cast<double>(wanted.size());
+    bytes = std::min(bytes, static_cast<double>(ground_model_bytes(extent, params_, threads)));
+    return static_cast<std::uint64_t>(bytes);
 }
 
 GroundModelBuilder::GroundModelBuilder(const XyExtent& extent, const GroundParams& params)

@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <span>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,31 @@ struct XyExtent {
 // every block), with `threads` blocks filled side by side: for memory plans.
 std::uint64_t ground_model_bytes(const XyExtent& extent, const GroundParams& params,
                                  unsigned threads);
+
+// Where a tile's ground is, in squares of kSquareCells x kSquareCells cells keyed from the
+// coverage's own origin, for the memory plans of tiles whose ground covers a small part
+// of their box (a stray point far away, a coastal tile). The squares need not align with
+// a model's blocks: model_bytes() counts each square in every block it overlaps, so the
+// count is never short.
+class GroundCoverage {
+  public:
+    static constexpr double kSquareCells = 16;
+    GroundCoverage(double origin_x, double origin_y, const GroundParams& params);
+
+    void add(double x, double y);
+    std::size_t squares() const { return squares_.size(); }
+
+    // What ground_model_bytes() plans for a model over `extent`, counting only the blocks
+    // this ground touches and those within the fill reach of them (at most
+    // ground_model_bytes()). Throws util::UsageError as ground_model_bytes() does.
+    std::uint64_t model_bytes(const XyExtent& extent, unsigned threads) const;
+
+  private:
+    double origin_x_, origin_y_;
+    GroundParams params_;
+    std::unordered_set<std::uint64_t> squares_;
+    std::uint64_t last_key_ = ~std::uint64_t{0};  // consecutive points share squares
+};
 
 namespace detail {
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -419,12 +420,57 @@ TEST_F(EnrichTest, AStrayPointFarAwayChangesNothingForTheOthers) {
     const std::size_t length = out.metadata.header.record_length;
     ASSERT_EQ(out_stray.metadata.header.record_length, length);
     EXPECT_TRUE(std::equal(out.bytes.begin(), out.bytes.end(), out_stray.bytes.begin()));
+    // Planned on the points, not on the 1,600 km^2 box (which would have wanted tens of GB
+    // for the ground and chunks of 20 km), and the user is told why.
+    EXPECT_FALSE(result.plan.out_of_core);
+    EXPECT_LT(result.plan.minimum_bytes, std::uint64_t{256} << 20);
+    EXPECT_LT(result.plan.chunk_side, 1100.0);
+    EXPECT_TRUE(std::ranges::any_of(result.warnings, [](const std::string& w) {
+        return w.find("stray points?") != std::string::npos;
+    }));
     // The stray point is its own ground; alone, it has no neighbourhood shape.
     const auto& schema = out_stray.metadata.extra_bytes;
     const auto base = las::base_record_length(h.point_format);
     const auto extra = std::span(out_stray.record(n) + base, length - base);
     EXPECT_NEAR(schema.value(extra, *schema.find("height_above_ground")), 0.0, 1e-6);
     EXPECT_TRUE(std::isnan(schema.value(extra, *schema.find("planarity"))));
+}
+
+// Two tiles 20 km apart in one file: chunks sized for the mean density of the box would
+// put a whole tile in one chunk. Sized on where the points are, no chunk holds more than
+// twice its target, and the output is the one of fewer, larger chunks.
+TEST_F(EnrichTest, ChunksFollowWhereThePointsAreNotTheHeaderBox) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const Records in = read_all(shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz");
+    const auto& h = in.metadata.header;
+    const std::size_t n = in.count();
+    std::vector<std::uint8_t> both = in.bytes;
+    both.insert(both.end(), in.bytes.begin(), in.bytes.end());
+    for (std::size_t i = n; i < 2 * n; ++i) {
+        std::uint8_t* const record = both.data() + i * h.record_length;
+        util::store_le<std::int32_t>(record, util::load_le<std::int32_t>(record) +
+                                                 static_cast<std::int32_t>(20000 / h.scale[0]));
+    }
+    las::WriterConfig config;
+    config.header = las::derive_header(h, h.version_minor, h.point_format, h.record_length);
+    config.vlrs = in.metadata.vlrs;
+    auto writer = laz::create_writer(work_ / "two.laz", std::move(config), {});
+    writer->write(both);
+    writer->finish();
+
+    auto o = options("core");
+    o.max_chunk_points = n / 4;
+    util::File file(work_ / "two.laz", util::File::Mode::read);
+    const TilePlan plan = plan_tile(las::read_metadata(file), o);
+    EXPECT_GT(plan.crowded_chunk_points, 0u);
+    EXPECT_LE(plan.crowded_chunk_points, 2 * o.max_chunk_points);
+    EXPECT_GE(plan.chunk_count(), 8u);
+    const EnrichResult chunked = enrich_file(work_ / "two.laz", work_ / "chunked.laz", o);
+    EXPECT_EQ(chunked.chunks, plan.chunk_count());
+    o.max_chunk_points = 0;
+    const EnrichResult few = enrich_file(work_ / "two.laz", work_ / "few.laz", o);
+    EXPECT_LT(few.chunks, chunked.chunks);
+    EXPECT_EQ(read_all(work_ / "chunked.laz").bytes, read_all(work_ / "few.laz").bytes);
 }
 
 TEST_F(EnrichTest, PlanGoesOutOfCoreOnlyWhenTheTileDoesNotFit) {

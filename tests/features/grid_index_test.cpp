@@ -99,6 +99,23 @@ TEST(GridIndex, MatchesBruteForceOnStripsColumnsAndIsolatedPoints) {
     expect_exact(single, 25.0, 20, 8);
 }
 
+// Enough points for the grid to leave a few strays out of its box (clamped into border
+// cells): answers stay exact for them, for their neighbours and near the box's edges.
+TEST(GridIndex, MatchesBruteForceWithStraysKilometresAway) {
+    Scene scene;
+    std::mt19937 engine(11);
+    std::uniform_real_distribution<double> across(0.0, 120.0), up(0.0, 3.0);
+    for (int i = 0; i < 12000; ++i) scene.add(across(engine), across(engine), up(engine), 2);
+    scene.add(40000, 55000, 1, 2);  // far above and right
+    scene.add(40001, 55000, 1, 2);  // and its only neighbour
+    scene.add(-30000, 60, 2, 2);    // far left, level with the others
+    scene.add(60, -25000, 2, 2);    // far below
+    scene.add(121, 60, 2, 2);       // just right of the box: clamped into its border cells
+    scene.add(125, 60, 2, 2);
+    expect_exact(scene, 25.0, 20, 8);
+    expect_exact(scene, 4.0, 7, 13);
+}
+
 TEST(GridIndex, MatchesBruteForceWhereHeightsAreFinerThanFloat) {
     // Cells find their z slab on float keys of the heights. Far from the first point's
     // height, where a float step is a metre, millimetre heights share keys: the slabs

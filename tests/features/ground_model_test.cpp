@@ -183,5 +183,33 @@ TEST(GroundModel, FarApartGroundCostsBlocksNotTheBoundingBox) {
     EXPECT_TRUE(std::isnan(ground.height_at(59900, 59990)));  // beyond the fill reach
 }
 
+// The memory plan of such a tile follows where its ground is; and for ground anywhere it
+// never plans less than the model built from it holds.
+TEST(GroundModel, CoveragePlansTheBlocksTheGroundNeeds) {
+    const XyExtent far_apart{0, 0, 60000, 60000};
+    GroundCoverage stray(-7.3, 12.9, {});  // squares need not align with the model's blocks
+    for (double y = 0.25; y < 100; y += 0.5) {
+        for (double x = 0.25; x < 100; x += 0.5) stray.add(x, y);
+    }
+    stray.add(59990.5, 59990.5);
+    EXPECT_GT(ground_model_bytes(far_apart, {}, 2), std::uint64_t{40} << 30);
+    EXPECT_LT(stray.model_bytes(far_apart, 2), std::uint64_t{64} << 20);
+
+    // A ragged patch of ground in a 2 km tile: the plan covers the model's blocks.
+    const XyExtent tile{0, 0, 2000, 2000};
+    GroundCoverage patch(0, 0, {});
+    GroundModelBuilder builder(tile);
+    for (double y = 300; y < 900; y += 0.7) {
+        for (double x = 500 + 0.1 * y; x < 700 + 0.2 * y; x += 0.7) {
+            patch.add(x, y);
+            builder.add(x, y, 10);
+        }
+    }
+    const GroundModel model = builder.build();
+    const std::uint64_t planned = patch.model_bytes(tile, 2);
+    EXPECT_GE(planned, model.stored_cells() * sizeof(double));
+    EXPECT_LE(planned, ground_model_bytes(tile, {}, 2));
+}
+
 }  // namespace
 }  // namespace lidarmill::features
