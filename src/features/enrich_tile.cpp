@@ -259,16 +259,17 @@ double area_of(const XyExtent& e) {
     return std::max((e.max_x - e.min_x) * (e.max_y - e.min_y), 1e-6);
 }
 
-// Fewer points per m^2 of the header's box than this, the box is likely not where the
-// points are (a stray point far away, wrong bounds); a genuinely sparse tile costs the
-// footprint's read and nothing else. Airborne surveys have 0.5 points per m^2 and more.
-constexpr double kSuspectDensity = 0.05;
+// Fewer points per m^2 of the header's box than the first, the box is likely not where the
+// points are (a stray point far away); more than the second, the bounds are wrong (left at
+// zero by some writers). A genuinely sparse or dense tile costs the footprint's read and
+// nothing else. Airborne surveys have 0.5 to a few hundred points per m^2.
+constexpr double kSuspectDensity = 0.05, kImpossibleDensity = 1e6;
 
 bool header_box_suspect(const las::FileMetadata& m) {
     if (m.readable_points == 0) return false;
     const XyExtent box = header_extent(m.header, make_frame(m.header));
-    return !plausible_extent(box) ||
-           static_cast<double>(m.readable_points) < kSuspectDensity * area_of(box);
+    const double density = static_cast<double>(m.readable_points) / area_of(box);
+    return !plausible_extent(box) || density < kSuspectDensity || density > kImpossibleDensity;
 }
 
 std::shared_ptr<const detail::TileFootprint> read_footprint(const las::FileMetadata& m,

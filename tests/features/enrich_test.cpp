@@ -473,6 +473,31 @@ TEST_F(EnrichTest, ChunksFollowWhereThePointsAreNotTheHeaderBox) {
     EXPECT_EQ(read_all(work_ / "chunked.laz").bytes, read_all(work_ / "few.laz").bytes);
 }
 
+// Bounds left at zero by the writer: the box says nothing, the points are read to plan.
+TEST_F(EnrichTest, ZeroHeaderBoundsArePlannedOnThePoints) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const fs::path source = shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz";
+    laz::translate(source, work_ / "tile.las", {});
+    fs::copy_file(work_ / "tile.las", work_ / "zero.las");
+    {
+        std::fstream file(work_ / "zero.las", std::ios::in | std::ios::out | std::ios::binary);
+        file.seekp(179);  // max x, min x, max y, min y, max z, min z
+        const std::vector<char> zeros(48, 0);
+        file.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+    }
+    auto o = options("core");
+    o.max_chunk_points = 20000;
+    util::File file(work_ / "zero.las", util::File::Mode::read);
+    const TilePlan plan = plan_tile(las::read_metadata(file), o);
+    EXPECT_GT(plan.crowded_chunk_points, 0u);  // the points were read
+    EXPECT_LE(plan.crowded_chunk_points, 2 * o.max_chunk_points);
+    EXPECT_GE(plan.chunk_count(), 4u);
+    enrich_file(work_ / "tile.las", work_ / "tile_out.las", o);
+    const EnrichResult result = enrich_file(work_ / "zero.las", work_ / "zero_out.las", o);
+    EXPECT_EQ(result.chunks, plan.chunk_count());
+    EXPECT_EQ(read_all(work_ / "zero_out.las").bytes, read_all(work_ / "tile_out.las").bytes);
+}
+
 TEST_F(EnrichTest, PlanGoesOutOfCoreOnlyWhenTheTileDoesNotFit) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     util::File file(shared_data_dir() / "ign/test_semis_2023_0292_6833_LA93_IGN69.laz",
