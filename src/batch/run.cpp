@@ -119,6 +119,7 @@ class Runner {
             r.status = FileStatus::enriched;
             r.points = result.points;
             r.chunks = result.chunks;
+            r.split_chunks = result.split_chunks;
             r.out_of_core = result.out_of_core;
             r.peak_rss_bytes = result.peak_rss_bytes;
             r.summary = result.summary;
@@ -232,6 +233,7 @@ nlohmann::json BatchReport::to_json() const {
                               {"seconds", f.seconds},
                               {"peak_memory_bytes", f.peak_rss_bytes},
                               {"chunks", f.chunks},
+                              {"split_chunks", f.split_chunks},
                               {"out_of_core", f.out_of_core},
                               {"features", features_json},
                               {"warnings", f.warnings}});

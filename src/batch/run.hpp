@@ -43,6 +43,7 @@ struct FileReport {
     double seconds = 0;
     std::uint64_t peak_rss_bytes = 0;
     std::uint32_t chunks = 0;
+    std::uint32_t split_chunks = 0;  // out of core, crowded beyond the plan
     bool out_of_core = false;
     std::vector<features::FeatureSummary> summary;
     std::vector<std::string> warnings;

@@ -971,6 +971,7 @@ class TileJob {
 
         // Pass 1: bucket the points (own and halo) by chunk; remember each point's chunk
         // and channel in file order.
+        std::vector<bool> crowded(chunks, false);  // holding more than the plan allows
         {
             BucketWriter buckets(scratch.path(), "bucket", chunks, buffer_bytes);
             BucketWriter sequence(scratch.path(), "sequence", 1, 1 << 20);
@@ -993,8 +994,10 @@ class TileJob {
             });
             buckets.finish();
             sequence.finish();
-            for (std::size_t c = 0; c < chunks; ++c)
+            for (std::size_t c = 0; c < chunks; ++c) {
                 result.scratch_bytes += buckets.bytes_written(c);
+                crowded[c] = buckets.bytes_written(c) / kHaloEntrySize > crowded_entries();
+            }
         }
 
         // Pass 2: each chunk on its own, its own points' feature bytes in file order. The
@@ -1004,6 +1007,7 @@ class TileJob {
             std::vector<std::uint8_t> next_bucket, written;
             tbb::task_group reads, writes;  // after the buffers: destroyed (waited) first
             const auto read_next = [&](std::size_t c) {
+                if (crowded[c]) return;  // never whole in memory: split (below)
                 reads.run([&, c] {
                     next_bucket = read_bucket(bucket_file_name(scratch.path(), "bucket", c));
                 });
@@ -1011,6 +1015,22 @@ class TileJob {
             read_next(0);
             for (std::size_t c = 0; c < chunks; ++c) {
                 reads.wait();
+                if (crowded[c]) {
+                    writes.wait();
+                    std::vector<std::uint8_t>().swap(written);
+                    const fs::path bucket = bucket_file_name(scratch.path(), "bucket", c);
+                    spdlog::debug(
+                        "{}: chunk {} holds {} points with its halo, over the {} planned: "
+                        "split",
+                        metadata_.path, c, fs::file_size(bucket) / kHaloEntrySize,
+                        crowded_entries());
+                    result.scratch_bytes += compute_crowded(
+                        scratch.path(), bucket, chunk_square(grid_, c),
+                        bucket_file_name(scratch.path(), "out", c), fmt::format("split{}-", c));
+                    ++result.split_chunks;
+                    if (c + 1 < chunks) read_next(c + 1);
+                    continue;
+                }
                 std::vector<std::uint8_t> bucket = std::move(next_bucket);
                 next_bucket = {};
                 if (c + 1 < chunks) read_next(c + 1);
@@ -1031,6 +1051,128 @@ class TileJob {
         // Pass 3: the output, the chunks' features merged back into file order.
         MergeFeed feed(scratch.path(), chunks, buffer_bytes, feature_bytes_);
         write_output(feed);
+    }
+
+    // Entries of a bucket past which its chunk holds more points than the plan allows for
+    // (kDensitySafety times the mean chunk's, halo included).
+    std::uint64_t crowded_entries() const {
+        const double share = grid_.count() > 1 ? halo_factor(grid_.side, plan_.halo) : 1.0;
+        return static_cast<std::uint64_t>(static_cast<double>(plan_.chunk_points) * share *
+                                          kDensitySafety);
+    }
+
+    struct ChunkSquare {
+        double x0, y0, side;
+    };
+    static ChunkSquare chunk_square(const ChunkGrid& grid, std::uint32_t chunk) {
+        return {grid.x0 + (chunk % grid.columns) * grid.side,
+                grid.y0 + (chunk / grid.columns) * grid.side, grid.side};
+    }
+
+    // A chunk whose points crowd beyond the plan (a coastal tile that is mostly sea, a town
+    // among fields: the plan knows only the mean density) is split on disk into k x k
+    // sub-chunks, each with its own halo, computed one by one (split again if need be);
+    // their features are then merged back into the bucket's order. Sub-chunks take their
+    // halo from the chunk's points and halo, which hold every point within the halo of
+    // any part of the chunk, so the features are those of any other chunking. Writes the
+    // chunk's own features to `out`; returns the scratch bytes written.
+    std::uint64_t compute_crowded(const fs::path& folder, const fs::path& bucket,
+                                  const ChunkSquare& square, const fs::path& out,
+                                  const std::string& stem) {
+        const std::uint64_t entries = fs::file_size(bucket) / kHaloEntrySize;
+        const std::uint64_t limit = std::max<std::uint64_t>(crowded_entries(), 1);
+        // Sub-chunks no narrower than two halos (their halos then reach their neighbours only).
+        const auto most = static_cast<std::size_t>(std::floor(square.side / (2 * halo_)));
+        // At most 16 x 16 at a time (open files); a sub-chunk still crowded is split again.
+        const std::size_t k =
+            std::min({most, std::size_t{16},
+                      static_cast<std::size_t>(std::ceil(std::sqrt(1.5 * entries / limit)))});
+        if (k < 2) {  // as crowded as a chunk can be: computed whole
+            std::vector<std::uint8_t> features = compute_bucket(read_bucket(bucket));
+            util::File file(out, util::File::Mode::write);
+            file.write(features);
+            file.close();
+            return features.size();
+        }
+        spdlog::debug("{}: {} points with halo split into {} x {} chunks of {:.0f} m ({})",
+                      metadata_.path, entries, k, k, square.side / static_cast<double>(k), stem);
+        ChunkGrid sub;
+        sub.x0 = square.x0;
+        sub.y0 = square.y0;
+        sub.side = square.side / static_cast<double>(k);
+        sub.columns = sub.rows = static_cast<std::uint32_t>(k);
+        std::uint64_t scratch_bytes = 0;
+        std::uint64_t own = 0;
+        {
+            SequentialReader in(bucket, 1 << 20);
+            BucketWriter subs(folder, stem + "bucket", sub.count(), 64 << 10);
+            BucketWriter route(folder, stem + "route", 1, 1 << 20);
+            std::array<std::uint8_t, kHaloEntrySize> entry{};
+            for (std::uint64_t e = 0; e < entries; ++e) {
+                std::memcpy(entry.data(), in.next(kHaloEntrySize), kHaloEntrySize);
+                const auto id = util::load_le<std::uint64_t>(entry.data());
+                const RawXyz p = raw_xyz(entry.data() + 8);
+                const double x = frame_.x(p.x), y = frame_.y(p.y);
+                const std::uint32_t at = sub.chunk_of(x, y);
+                if ((id & kHaloFlag) == 0) {
+                    std::array<std::uint8_t, 2> to{};
+                    util::store_le<std::uint16_t>(to.data(), static_cast<std::uint16_t>(at));
+                    route.append(0, to);
+                    ++own;
+                }
+                subs.append(at, entry);
+                util::store_le<std::uint64_t>(entry.data(), id | kHaloFlag);
+                sub.for_each_halo_chunk(x, y, halo_,
+                                        [&](std::uint32_t h) { subs.append(h, entry); });
+            }
+            subs.finish();
+            route.finish();
+            for (std::uint32_t c = 0; c < sub.count(); ++c) scratch_bytes += subs.bytes_written(c);
+        }
+        std::error_code ignored;
+        fs::remove(bucket, ignored);
+        for (std::uint32_t c = 0; c < sub.count(); ++c) {
+            const fs::path sub_bucket = bucket_file_name(folder, stem + "bucket", c);
+            const fs::path sub_out = bucket_file_name(folder, stem + "out", c);
+            if (fs::file_size(sub_bucket) / kHaloEntrySize > limit) {
+                scratch_bytes += compute_crowded(folder, sub_bucket, chunk_square(sub, c), sub_out,
+                                                 fmt::format("{}{}-", stem, c));
+                continue;
+            }
+            std::vector<std::uint8_t> features = compute_bucket(read_bucket(sub_bucket));
+            util::File file(sub_out, util::File::Mode::write);
+            file.write(features);
+            file.close();
+            scratch_bytes += features.size();
+        }
+        // The chunk's own features, in its bucket's order.
+        {
+            SequentialReader route(bucket_file_name(folder, stem + "route", 0), 1 << 20);
+            std::vector<std::unique_ptr<SequentialReader>> outs;
+            for (std::uint32_t c = 0; c < sub.count(); ++c) {
+                outs.push_back(std::make_unique<SequentialReader>(
+                    bucket_file_name(folder, stem + "out", c), 64 << 10));
+            }
+            util::File file(out, util::File::Mode::write);
+            std::vector<std::uint8_t> block;
+            block.reserve(1 << 20);
+            for (std::uint64_t i = 0; i < own; ++i) {
+                const auto at = util::load_le<std::uint16_t>(route.next(2));
+                const std::uint8_t* features = outs[at]->next(feature_bytes_);
+                block.insert(block.end(), features, features + feature_bytes_);
+                if (block.size() >= (1 << 20)) {
+                    file.write(block);
+                    block.clear();
+                }
+            }
+            file.write(block);
+            file.close();
+            scratch_bytes += own * feature_bytes_;
+        }
+        fs::remove(bucket_file_name(folder, stem + "route", 0), ignored);
+        for (std::uint32_t c = 0; c < sub.count(); ++c)
+            fs::remove(bucket_file_name(folder, stem + "out", c), ignored);
+        return scratch_bytes;
     }
 
     // A bucket's entries (deleted from the disk once read).

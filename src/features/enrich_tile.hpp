@@ -79,6 +79,8 @@ struct FeatureSummary {
 struct EnrichResult {
     std::uint64_t points = 0;
     std::uint32_t chunks = 0;
+    // Out of core: chunks whose points crowded beyond the plan, split into smaller ones.
+    std::uint32_t split_chunks = 0;
     bool out_of_core = false;
     double seconds = 0;
     std::uint64_t peak_rss_bytes = 0;  // of the whole process

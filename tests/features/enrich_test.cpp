@@ -473,6 +473,53 @@ TEST_F(EnrichTest, ChunksFollowWhereThePointsAreNotTheHeaderBox) {
     EXPECT_EQ(read_all(work_ / "chunked.laz").bytes, read_all(work_ / "few.laz").bytes);
 }
 
+// A tile whose points crowd one corner of a sound box (four shrunken copies of it there):
+// out of core, the corner's chunk holds many times the points planned. It is split on
+// disk into smaller chunks, and the output is the one computed in memory.
+TEST_F(EnrichTest, CrowdedChunksOutOfCoreAreSplit) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const Records in = read_all(shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz");
+    const auto& h = in.metadata.header;
+    const std::size_t n = in.count();
+    std::vector<std::uint8_t> crowded = in.bytes;
+    const auto x0 = static_cast<std::int32_t>(std::llround((h.min[0] - h.offset[0]) / h.scale[0]));
+    const auto y0 = static_cast<std::int32_t>(std::llround((h.min[1] - h.offset[1]) / h.scale[1]));
+    for (int copy = 0; copy < 4; ++copy) {
+        crowded.insert(crowded.end(), in.bytes.begin(), in.bytes.end());
+        for (std::size_t i = 0; i < n; ++i) {
+            std::uint8_t* const record = crowded.data() + ((copy + 1) * n + i) * h.record_length;
+            for (const std::int32_t axis : {0, 1}) {
+                const std::int32_t origin = axis == 0 ? x0 : y0;
+                const auto at = util::load_le<std::int32_t>(record + 4 * axis);
+                util::store_le<std::int32_t>(record + 4 * axis,
+                                             origin + (at - origin) / 10 + 7 * copy + axis);
+            }
+        }
+    }
+    las::WriterConfig config;
+    config.header = las::derive_header(h, h.version_minor, h.point_format, h.record_length);
+    config.vlrs = in.metadata.vlrs;
+    auto writer = laz::create_writer(work_ / "crowded.las", std::move(config), {.compress = false});
+    writer->write(crowded);
+    writer->finish();
+
+    auto o = options("core");
+    o.memory_budget = 64u << 20;
+    o.max_chunk_points = 10000;
+    const EnrichResult split = enrich_file(work_ / "crowded.las", work_ / "split.las", o);
+    EXPECT_TRUE(split.out_of_core);
+    EXPECT_GE(split.split_chunks, 1u);
+    o.memory_budget = std::uint64_t{2} << 30;
+    o.max_chunk_points = 0;
+    const EnrichResult whole = enrich_file(work_ / "crowded.las", work_ / "whole.las", o);
+    EXPECT_FALSE(whole.out_of_core);
+    EXPECT_EQ(read_all(work_ / "split.las").bytes, read_all(work_ / "whole.las").bytes);
+    // Nothing left in the scratch folder's parent.
+    for (const auto& entry : fs::directory_iterator(work_)) {
+        EXPECT_EQ(entry.path().filename().string().find(".lidarmill"), std::string::npos);
+    }
+}
+
 // Bounds left at zero by the writer: the box says nothing, the points are read to plan.
 TEST_F(EnrichTest, ZeroHeaderBoundsArePlannedOnThePoints) {
     LIDARMILL_REQUIRE_SHARED_DATA();
