@@ -1087,13 +1087,7 @@ class TileJob {
         const std::size_t k =
             std::min({most, std::size_t{16},
                       static_cast<std::size_t>(std::ceil(std::sqrt(1.5 * entries / limit)))});
-        if (k < 2) {  // as crowded as a chunk can be: computed whole
-            std::vector<std::uint8_t> features = compute_bucket(read_bucket(bucket));
-            util::File file(out, util::File::Mode::write);
-            file.write(features);
-            file.close();
-            return features.size();
-        }
+        if (k < 2) return compute_to_file(bucket, out);  // as crowded as a chunk can be
         spdlog::debug("{}: {} points with halo split into {} x {} chunks of {:.0f} m ({})",
                       metadata_.path, entries, k, k, square.side / static_cast<double>(k), stem);
         ChunkGrid sub;
@@ -1101,8 +1095,31 @@ class TileJob {
         sub.y0 = square.y0;
         sub.side = square.side / static_cast<double>(k);
         sub.columns = sub.rows = static_cast<std::uint32_t>(k);
-        std::uint64_t scratch_bytes = 0;
-        std::uint64_t own = 0;
+        const SplitBucket split = split_bucket(bucket, entries, sub, folder, stem);
+        std::uint64_t scratch_bytes = split.bytes;
+        for (std::uint32_t c = 0; c < sub.count(); ++c) {
+            const fs::path sub_bucket = bucket_file_name(folder, stem + "bucket", c);
+            const fs::path sub_out = bucket_file_name(folder, stem + "out", c);
+            scratch_bytes += fs::file_size(sub_bucket) / kHaloEntrySize > limit
+                                 ? compute_crowded(folder, sub_bucket, chunk_square(sub, c),
+                                                   sub_out, fmt::format("{}{}-", stem, c))
+                                 : compute_to_file(sub_bucket, sub_out);
+        }
+        merge_in_bucket_order(folder, stem, sub.count(), split.own, out);
+        return scratch_bytes + split.own * feature_bytes_;
+    }
+
+    struct SplitBucket {
+        std::uint64_t own = 0;    // the chunk's own points
+        std::uint64_t bytes = 0;  // written to the sub-buckets
+    };
+
+    // Streams a bucket into the sub-buckets `<stem>bucket-*` of `sub` (own points to their
+    // sub-chunk, and every point to the halos of the sub-chunks it is near) and, per own
+    // point in bucket order, its sub-chunk into `<stem>route-0`. Deletes the bucket.
+    SplitBucket split_bucket(const fs::path& bucket, std::uint64_t entries, const ChunkGrid& sub,
+                             const fs::path& folder, const std::string& stem) const {
+        SplitBucket split;
         {
             SequentialReader in(bucket, 1 << 20);
             BucketWriter subs(folder, stem + "bucket", sub.count(), 64 << 10);
@@ -1118,7 +1135,7 @@ class TileJob {
                     std::array<std::uint8_t, 2> to{};
                     util::store_le<std::uint16_t>(to.data(), static_cast<std::uint16_t>(at));
                     route.append(0, to);
-                    ++own;
+                    ++split.own;
                 }
                 subs.append(at, entry);
                 util::store_le<std::uint64_t>(entry.data(), id | kHaloFlag);
@@ -1127,30 +1144,23 @@ class TileJob {
             }
             subs.finish();
             route.finish();
-            for (std::uint32_t c = 0; c < sub.count(); ++c) scratch_bytes += subs.bytes_written(c);
+            for (std::uint32_t c = 0; c < sub.count(); ++c) split.bytes += subs.bytes_written(c);
         }
         std::error_code ignored;
         fs::remove(bucket, ignored);
-        for (std::uint32_t c = 0; c < sub.count(); ++c) {
-            const fs::path sub_bucket = bucket_file_name(folder, stem + "bucket", c);
-            const fs::path sub_out = bucket_file_name(folder, stem + "out", c);
-            if (fs::file_size(sub_bucket) / kHaloEntrySize > limit) {
-                scratch_bytes += compute_crowded(folder, sub_bucket, chunk_square(sub, c), sub_out,
-                                                 fmt::format("{}{}-", stem, c));
-                continue;
-            }
-            std::vector<std::uint8_t> features = compute_bucket(read_bucket(sub_bucket));
-            util::File file(sub_out, util::File::Mode::write);
-            file.write(features);
-            file.close();
-            scratch_bytes += features.size();
-        }
-        // The chunk's own features, in its bucket's order.
+        return split;
+    }
+
+    // Writes the sub-chunks' features (`<stem>out-*`) to `out` in the split bucket's order
+    // (`<stem>route-0`), and deletes them.
+    void merge_in_bucket_order(const fs::path& folder, const std::string& stem,
+                               std::uint32_t sub_chunks, std::uint64_t own,
+                               const fs::path& out) const {
         {
             SequentialReader route(bucket_file_name(folder, stem + "route", 0), 1 << 20);
-            std::vector<std::unique_ptr<SequentialReader>> outs;
-            for (std::uint32_t c = 0; c < sub.count(); ++c) {
-                outs.push_back(std::make_unique<SequentialReader>(
+            std::vector<std::unique_ptr<SequentialReader>> features_of;
+            for (std::uint32_t c = 0; c < sub_chunks; ++c) {
+                features_of.push_back(std::make_unique<SequentialReader>(
                     bucket_file_name(folder, stem + "out", c), 64 << 10));
             }
             util::File file(out, util::File::Mode::write);
@@ -1158,7 +1168,7 @@ class TileJob {
             block.reserve(1 << 20);
             for (std::uint64_t i = 0; i < own; ++i) {
                 const auto at = util::load_le<std::uint16_t>(route.next(2));
-                const std::uint8_t* features = outs[at]->next(feature_bytes_);
+                const std::uint8_t* features = features_of[at]->next(feature_bytes_);
                 block.insert(block.end(), features, features + feature_bytes_);
                 if (block.size() >= (1 << 20)) {
                     file.write(block);
@@ -1167,12 +1177,20 @@ class TileJob {
             }
             file.write(block);
             file.close();
-            scratch_bytes += own * feature_bytes_;
         }
+        std::error_code ignored;
         fs::remove(bucket_file_name(folder, stem + "route", 0), ignored);
-        for (std::uint32_t c = 0; c < sub.count(); ++c)
+        for (std::uint32_t c = 0; c < sub_chunks; ++c)
             fs::remove(bucket_file_name(folder, stem + "out", c), ignored);
-        return scratch_bytes;
+    }
+
+    // Computes a bucket's chunk into `out`; returns the bytes written.
+    std::uint64_t compute_to_file(const fs::path& bucket, const fs::path& out) {
+        const std::vector<std::uint8_t> features = compute_bucket(read_bucket(bucket));
+        util::File file(out, util::File::Mode::write);
+        file.write(features);
+        file.close();
+        return features.size();
     }
 
     // A bucket's entries (deleted from the disk once read).
