@@ -393,6 +393,7 @@ FullPlan plan_with(const las::FileMetadata& m, const EnrichOptions& o,
     plan.chunk_rows = choice.grid.rows;
     plan.chunk_side = choice.grid.side;
     plan.crowded_chunk_points = choice.crowded_points;
+    plan.chunk_capacity = static_cast<std::uint64_t>(static_cast<double>(target) * kDensitySafety);
     const double share = choice.grid.count() > 1 ? halo_factor(choice.grid.side, in.halo) : 1.0;
     const auto chunk =
         static_cast<std::uint64_t>(chunk_bytes_per_point(in.layout, features, share, !in_core) *
@@ -1053,12 +1054,11 @@ class TileJob {
         write_output(feed);
     }
 
-    // Entries of a bucket past which its chunk holds more points than the plan allows for
-    // (kDensitySafety times the mean chunk's, halo included).
+    // Entries of a bucket past which its chunk holds more points than the budget allows
+    // (its capacity, halo included).
     std::uint64_t crowded_entries() const {
         const double share = grid_.count() > 1 ? halo_factor(grid_.side, plan_.halo) : 1.0;
-        return static_cast<std::uint64_t>(static_cast<double>(plan_.chunk_points) * share *
-                                          kDensitySafety);
+        return static_cast<std::uint64_t>(static_cast<double>(plan_.chunk_capacity) * share);
     }
 
     struct ChunkSquare {

@@ -54,6 +54,9 @@ struct TilePlan {
     // Own points of the most crowded chunk, when the points' footprint was read (a header
     // box far larger than the points); else 0.
     std::uint64_t crowded_chunk_points = 0;
+    // Own points a chunk can hold within the budget (chunks are planned for half of it, so
+    // that denser parts of the tile fit); out of core, a chunk holding more is split.
+    std::uint64_t chunk_capacity = 0;
     std::uint32_t chunk_columns = 1, chunk_rows = 1;
     double chunk_side = 0;  // metres
     double halo = 0;        // metres
