@@ -786,7 +786,7 @@ class TileJob {
     void read_pass(Sink&& sink) {
         const PhaseTimer timer(read_time_);
         const auto& h = metadata_.header;
-        const XyExtent extent = header_extent(h, frame_);
+        const XyExtent extent = ground_extent();
         if (need_ground_ && plausible_extent(extent)) {
             try {
                 ground_builder_.emplace(extent, options_.ground);
@@ -815,6 +815,22 @@ class TileJob {
         }
         points_read_ = index;
         finish_ground();
+    }
+
+    // The ground grid's extent: the header's, unless the points' footprint was read and
+    // shows points beyond it (wrong bounds), which would make the model be built again
+    // after the read pass (see finish_ground).
+    XyExtent ground_extent() {
+        const XyExtent header = header_extent(metadata_.header, frame_);
+        const auto& footprint = full_plan_.footprint;
+        if (!footprint || footprint->points == 0) return header;
+        const XyExtent& data = footprint->data;
+        const bool covered = plausible_extent(header) && header.min_x <= data.min_x &&
+                             header.min_y <= data.min_y && data.max_x <= header.max_x &&
+                             data.max_y <= header.max_y;
+        if (covered) return header;
+        warnings_.push_back("header bounds do not cover the points (ground grid on the points)");
+        return data;
     }
 
     void note_extent(double x, double y) {

@@ -542,6 +542,9 @@ TEST_F(EnrichTest, ZeroHeaderBoundsArePlannedOnThePoints) {
     enrich_file(work_ / "tile.las", work_ / "tile_out.las", o);
     const EnrichResult result = enrich_file(work_ / "zero.las", work_ / "zero_out.las", o);
     EXPECT_EQ(result.chunks, plan.chunk_count());
+    EXPECT_TRUE(std::ranges::any_of(result.warnings, [](const std::string& w) {
+        return w.find("header bounds do not cover the points") != std::string::npos;
+    }));
     EXPECT_EQ(read_all(work_ / "zero_out.las").bytes, read_all(work_ / "tile_out.las").bytes);
 }
 
