@@ -251,7 +251,6 @@ struct PlanInputs {
     std::uint64_t points;
     std::uint64_t fixed;  // base + ground + codec
     double halo;
-    const detail::TileFootprint* footprint = nullptr;  // when read
 };
 
 // The extent's area (m^2), never zero.
@@ -272,8 +271,10 @@ bool header_box_suspect(const las::FileMetadata& m) {
     return !plausible_extent(box) || density < kSuspectDensity || density > kImpossibleDensity;
 }
 
-std::shared_ptr<const detail::TileFootprint> read_footprint(const las::FileMetadata& m,
-                                                            const EnrichOptions& o) {
+// The points' footprint when the header's box is suspect, else null.
+std::shared_ptr<const detail::TileFootprint> footprint_if_suspect(const las::FileMetadata& m,
+                                                                  const EnrichOptions& o) {
+    if (!header_box_suspect(m)) return nullptr;
     detail::FootprintRequest request;
     request.ground = o.ground;
     for (const auto c : o.ground_classes) request.ground_classes.set(c);
@@ -297,7 +298,6 @@ PlanInputs plan_inputs(const las::FileMetadata& m, const EnrichOptions& o,
     if (footprint && needs_ground(o.features))
         ground = ground == 0 ? footprint->ground_bytes : std::min(ground, footprint->ground_bytes);
     in.fixed = kBaseBytes + ground + codec_bytes(in.layout, laz::resolve_threads(o.threads));
-    in.footprint = footprint;
     return in;
 }
 
@@ -408,7 +408,7 @@ FullPlan plan_with(const las::FileMetadata& m, const EnrichOptions& o,
 // tiles that are crowded in a part of a sound box, such as coastal tiles, but it costs
 // 10-15 % of such a run: real7 at 256M, 0.3 s of 2.0.)
 FullPlan make_plan(const las::FileMetadata& m, const EnrichOptions& o) {
-    return plan_with(m, o, header_box_suspect(m) ? read_footprint(m, o) : nullptr);
+    return plan_with(m, o, footprint_if_suspect(m, o));
 }
 
 }  // namespace
@@ -418,8 +418,7 @@ TilePlan plan_tile(const las::FileMetadata& m, const EnrichOptions& o) {
 }
 
 std::uint64_t minimum_tile_memory(const las::FileMetadata& m, const EnrichOptions& o) {
-    const auto footprint = header_box_suspect(m) ? read_footprint(m, o) : nullptr;
-    return minimum_memory(plan_inputs(m, o, footprint.get()), o.features.size());
+    return minimum_memory(plan_inputs(m, o, footprint_if_suspect(m, o).get()), o.features.size());
 }
 
 namespace {
@@ -720,34 +719,18 @@ class TileJob {
     }
 
     void note_footprint(const detail::TileFootprint& footprint) {
-        const double header_area = area_of(header_extent(metadata_.header, frame_));
+        const XyExtent header = header_extent(metadata_.header, frame_);
         const double core_area = area_of(footprint.core);
         spdlog::debug("{}: planned on the points' footprint: {} points, core box {:.0f} x {:.0f} m",
                       metadata_.path, footprint.points, footprint.core.max_x - footprint.core.min_x,
                       footprint.core.max_y - footprint.core.min_y);
-        if (!plausible_extent(header_extent(metadata_.header, frame_)) ||
-            core_area * 4 < header_area) {
+        if (!plausible_extent(header) || core_area * 4 < area_of(header)) {
             warnings_.push_back(fmt::format(
                 "the header's bounding box ({:.3g} km2) is far larger than the points' "
                 "({:.3g} km2, all but {} of {} points): stray points? Chunks and memory were "
                 "planned on the points",
-                header_area / 1e6, core_area / 1e6,
-                footprint.points - points_inside(footprint, footprint.core), footprint.points));
+                area_of(header) / 1e6, core_area / 1e6, footprint.outside_core, footprint.points));
         }
-    }
-
-    static std::uint64_t points_inside(const detail::TileFootprint& f, const XyExtent& box) {
-        std::uint64_t inside = 0;
-        auto overlaps = [&](std::int64_t index, double low, double high) {
-            const double first = static_cast<double>(index) * f.cell_side;
-            return first + f.cell_side > low && first <= high;
-        };
-        for (const auto& cell : f.cells) {
-            if (overlaps(cell.column, box.min_x, box.max_x) &&
-                overlaps(cell.row, box.min_y, box.max_y))
-                inside += cell.points;
-        }
-        return inside;
     }
 
     // A layered LAZ input written to LAZ keeps its compressed layers: only the features'
@@ -821,16 +804,12 @@ class TileJob {
     // shows points beyond it (wrong bounds), which would make the model be built again
     // after the read pass (see finish_ground).
     XyExtent ground_extent() {
-        const XyExtent header = header_extent(metadata_.header, frame_);
         const auto& footprint = full_plan_.footprint;
-        if (!footprint || footprint->points == 0) return header;
-        const XyExtent& data = footprint->data;
-        const bool covered = plausible_extent(header) && header.min_x <= data.min_x &&
-                             header.min_y <= data.min_y && data.max_x <= header.max_x &&
-                             data.max_y <= header.max_y;
-        if (covered) return header;
-        warnings_.push_back("header bounds do not cover the points (ground grid on the points)");
-        return data;
+        if (!footprint) return header_extent(metadata_.header, frame_);
+        if (!footprint->header_holds_points)
+            warnings_.push_back(
+                "header bounds do not cover the points (ground grid on the points)");
+        return footprint->ground_extent;
     }
 
     void note_extent(double x, double y) {
@@ -992,7 +971,7 @@ class TileJob {
         {
             BucketWriter buckets(scratch.path(), "bucket", chunks, buffer_bytes);
             BucketWriter sequence(scratch.path(), "sequence", 1, 1 << 20);
-            std::array<std::uint8_t, kHaloEntrySize> entry{};
+            BucketEntry entry{};
             const auto format = metadata_.header.point_format;
             read_pass([&](std::uint64_t index, const std::uint8_t* record, double x, double y) {
                 const std::uint32_t chunk = grid_.chunk_of(x, y);
@@ -1003,11 +982,7 @@ class TileJob {
                 sequence.append(0, sequence_entry);
                 util::store_le<std::uint64_t>(entry.data(), index);
                 std::memcpy(entry.data() + 8, record, 12);
-                buckets.append(chunk, entry);
-                if (chunks == 1) return;
-                util::store_le<std::uint64_t>(entry.data(), index | kHaloFlag);
-                grid_.for_each_halo_chunk(x, y, halo_,
-                                          [&](std::uint32_t h) { buckets.append(h, entry); });
+                bucket_with_halo(grid_, buckets, chunk, entry, x, y);
             });
             buckets.finish();
             sequence.finish();
@@ -1055,12 +1030,8 @@ class TileJob {
                 result.scratch_bytes += features.size();
                 writes.wait();
                 written = std::move(features);
-                writes.run([&, c] {
-                    util::File file(bucket_file_name(scratch.path(), "out", c),
-                                    util::File::Mode::write);
-                    file.write(written);
-                    file.close();
-                });
+                writes.run(
+                    [&, c] { write_scratch(bucket_file_name(scratch.path(), "out", c), written); });
             }
             writes.wait();
         }
@@ -1068,6 +1039,19 @@ class TileJob {
         // Pass 3: the output, the chunks' features merged back into file order.
         MergeFeed feed(scratch.path(), chunks, buffer_bytes, feature_bytes_);
         write_output(feed);
+    }
+
+    using BucketEntry = std::array<std::uint8_t, kHaloEntrySize>;
+
+    // Appends `entry` to the bucket of `chunk` as it is, and flagged as halo to the bucket
+    // of every other chunk of `grid` whose halo holds (x, y).
+    void bucket_with_halo(const ChunkGrid& grid, BucketWriter& buckets, std::uint32_t chunk,
+                          BucketEntry entry, double x, double y) const {
+        buckets.append(chunk, entry);
+        if (grid.count() == 1) return;
+        util::store_le<std::uint64_t>(entry.data(),
+                                      util::load_le<std::uint64_t>(entry.data()) | kHaloFlag);
+        grid.for_each_halo_chunk(x, y, halo_, [&](std::uint32_t h) { buckets.append(h, entry); });
     }
 
     // Entries of a bucket past which its chunk holds more points than the budget allows
@@ -1140,7 +1124,7 @@ class TileJob {
             SequentialReader in(bucket, 1 << 20);
             BucketWriter subs(folder, stem + "bucket", sub.count(), 64 << 10);
             BucketWriter route(folder, stem + "route", 1, 1 << 20);
-            std::array<std::uint8_t, kHaloEntrySize> entry{};
+            BucketEntry entry{};
             for (std::uint64_t e = 0; e < entries; ++e) {
                 std::memcpy(entry.data(), in.next(kHaloEntrySize), kHaloEntrySize);
                 const auto id = util::load_le<std::uint64_t>(entry.data());
@@ -1153,10 +1137,7 @@ class TileJob {
                     route.append(0, to);
                     ++split.own;
                 }
-                subs.append(at, entry);
-                util::store_le<std::uint64_t>(entry.data(), id | kHaloFlag);
-                sub.for_each_halo_chunk(x, y, halo_,
-                                        [&](std::uint32_t h) { subs.append(h, entry); });
+                bucket_with_halo(sub, subs, at, entry, x, y);
             }
             subs.finish();
             route.finish();
@@ -1203,10 +1184,14 @@ class TileJob {
     // Computes a bucket's chunk into `out`; returns the bytes written.
     std::uint64_t compute_to_file(const fs::path& bucket, const fs::path& out) {
         const std::vector<std::uint8_t> features = compute_bucket(read_bucket(bucket));
-        util::File file(out, util::File::Mode::write);
-        file.write(features);
-        file.close();
+        write_scratch(out, features);
         return features.size();
+    }
+
+    static void write_scratch(const fs::path& path, std::span<const std::uint8_t> bytes) {
+        util::File file(path, util::File::Mode::write);
+        file.write(bytes);
+        file.close();
     }
 
     // A bucket's entries (deleted from the disk once read).

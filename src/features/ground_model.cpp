@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <tuple>
 
 #include "util/error.hpp"
 #include "util/uninitialized.hpp"
@@ -312,10 +313,14 @@ struct GridSize {
     std::size_t columns, rows;
 };
 
-GridSize grid_size(const XyExtent& extent, const GroundParams& params) {
+void check_cell_size(const GroundParams& params) {
     if (!(params.cell_size > 0) || !std::isfinite(params.cell_size)) {
         throw util::UsageError("ground cell size must be positive");
     }
+}
+
+GridSize grid_size(const XyExtent& extent, const GroundParams& params) {
+    check_cell_size(params);
     if (!(extent.max_x >= extent.min_x) || !(extent.max_y >= extent.min_y)) {
         throw util::UsageError("ground extent is empty or not finite");
     }
@@ -339,9 +344,26 @@ std::size_t fill_margin(const GroundParams& params, std::size_t grid_cells_acros
         steps_within(params.fill_reach / params.cell_size, 1.0, grid_cells_across));
 }
 
-}  // namespace
+// The grid's origin: one cell below the extent's minimum.
+std::pair<double, double> grid_origin(const XyExtent& extent, const GroundParams& params) {
+    return {extent.min_x - params.cell_size, extent.min_y - params.cell_size};
+}
 
-namespace {
+// Calls visit(block column, block row) for the blocks within `ring` blocks of block `key`
+// (its own included) in a grid of `block_columns` x `block_rows`.
+template <typename Visit>
+void for_each_block_around(std::uint64_t key, std::ptrdiff_t ring, std::ptrdiff_t block_columns,
+                           std::ptrdiff_t block_rows, Visit&& visit) {
+    const auto column = static_cast<std::ptrdiff_t>(key & 0xFFFFFFFFu);
+    const auto row = static_cast<std::ptrdiff_t>(key >> 32);
+    for (std::ptrdiff_t r = std::max<std::ptrdiff_t>(0, row - ring);
+         r <= std::min(block_rows - 1, row + ring); ++r) {
+        for (std::ptrdiff_t c = std::max<std::ptrdiff_t>(0, column - ring);
+             c <= std::min(block_columns - 1, column + ring); ++c) {
+            visit(static_cast<std::size_t>(c), static_cast<std::size_t>(r));
+        }
+    }
+}
 
 // The windows being filled side by side, and the block tables (the builder's and the
 // model's, when dense), in bytes.
@@ -389,9 +411,7 @@ constexpr double kSquareOffset = 2147483648.0;  // squares keyed as unsigned 32-
 
 GroundCoverage::GroundCoverage(double origin_x, double origin_y, const GroundParams& params)
     : origin_x_(origin_x), origin_y_(origin_y), params_(params) {
-    if (!(params.cell_size > 0) || !std::isfinite(params.cell_size)) {
-        throw util::UsageError("ground cell size must be positive");
-    }
+    check_cell_size(params);
 }
 
 void GroundCoverage::add(double x, double y) {
@@ -410,12 +430,12 @@ void GroundCoverage::add(double x, double y) {
 std::uint64_t GroundCoverage::model_bytes(const XyExtent& extent, unsigned threads) const {
     const GridSize size = grid_size(extent, params_);
     const double cell = params_.cell_size;
-    const double grid_x = extent.min_x - cell, grid_y = extent.min_y - cell;  // as the builder's
+    const auto [grid_x, grid_y] = grid_origin(extent, params_);
     const double side = kSquareCells * cell;
     const auto block_columns = static_cast<std::ptrdiff_t>(blocks_across(size.columns));
     const auto block_rows = static_cast<std::ptrdiff_t>(blocks_across(size.rows));
-    // The grid's cell and then block, clamped into the grid as the builder clamps nothing
-    // (points beyond it are ignored there): a bound either way.
+    // The grid's cell and then block, clamped into the grid (the builder ignores points
+    // beyond it, so clamping can only count more).
     auto block_along = [](double offset, double cell_size, std::size_t cells) {
         const double c =
             std::clamp(std::floor(offset / cell_size), 0.0, static_cast<double>(cells - 1));
@@ -439,14 +459,10 @@ std::uint64_t GroundCoverage::model_bytes(const XyExtent& extent, unsigned threa
     const auto ring = static_cast<std::ptrdiff_t>(blocks_across(margin));
     std::unordered_set<std::uint64_t> wanted;
     for (const std::uint64_t key : with_ground) {
-        const auto column = static_cast<std::ptrdiff_t>(key & 0xFFFFFFFFu);
-        const auto row = static_cast<std::ptrdiff_t>(key >> 32);
-        for (std::ptrdiff_t r = std::max<std::ptrdiff_t>(0, row - ring);
-             r <= std::min(block_rows - 1, row + ring); ++r)
-            for (std::ptrdiff_t c = std::max<std::ptrdiff_t>(0, column - ring);
-                 c <= std::min(block_columns - 1, column + ring); ++c)
-                wanted.insert(detail::BlockTable::key(static_cast<std::size_t>(c),
-                                                      static_cast<std::size_t>(r)));
+        for_each_block_around(key, ring, block_columns, block_rows,
+                              [&](std::size_t column, std::size_t row) {
+                                  wanted.insert(detail::BlockTable::key(column, row));
+                              });
     }
     // The sums of the blocks with ground and the values of every block filled, as if all
     // were held at once; hash tables (two slots per block) where the grid is too large for
@@ -463,8 +479,7 @@ std::uint64_t GroundCoverage::model_bytes(const XyExtent& extent, unsigned threa
 GroundModelBuilder::GroundModelBuilder(const XyExtent& extent, const GroundParams& params)
     : params_(params) {
     const GridSize size = grid_size(extent, params);
-    origin_x_ = extent.min_x - params.cell_size;
-    origin_y_ = extent.min_y - params.cell_size;
+    std::tie(origin_x_, origin_y_) = grid_origin(extent, params);
     columns_ = size.columns;
     rows_ = size.rows;
     margin_ = fill_margin(params, std::max(columns_, rows_));
@@ -535,15 +550,9 @@ std::vector<std::pair<std::size_t, std::size_t>> GroundModelBuilder::wanted_bloc
     const auto block_rows = static_cast<std::ptrdiff_t>(blocks_across(rows_));
     std::vector<BlockPosition> wanted;
     for (const std::uint64_t key : keys_) {
-        const auto column = static_cast<std::ptrdiff_t>(key & 0xFFFFFFFFu);
-        const auto row = static_cast<std::ptrdiff_t>(key >> 32);
-        for (std::ptrdiff_t r = std::max<std::ptrdiff_t>(0, row - ring);
-             r <= std::min(block_rows - 1, row + ring); ++r) {
-            for (std::ptrdiff_t c = std::max<std::ptrdiff_t>(0, column - ring);
-                 c <= std::min(block_columns - 1, column + ring); ++c) {
-                wanted.emplace_back(static_cast<std::size_t>(r), static_cast<std::size_t>(c));
-            }
-        }
+        for_each_block_around(
+            key, ring, block_columns, block_rows,
+            [&](std::size_t column, std::size_t row) { wanted.emplace_back(row, column); });
     }
     std::sort(wanted.begin(), wanted.end(), [](const BlockPosition& a, const BlockPosition& b) {
         return std::pair(window_of(a), a) < std::pair(window_of(b), b);

@@ -43,7 +43,6 @@ class GroundCoverage {
     GroundCoverage(double origin_x, double origin_y, const GroundParams& params);
 
     void add(double x, double y);
-    std::size_t squares() const { return squares_.size(); }
 
     // What ground_model_bytes() plans for a model over `extent`, counting only the blocks
     // this ground touches and those within the fill reach of them (at most

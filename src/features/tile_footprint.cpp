@@ -51,6 +51,20 @@ It first_beyond(It begin, It end, std::uint64_t allowed) {
     return end == begin ? end : std::prev(end);
 }
 
+// Points of the cells that overlap `box`.
+std::uint64_t points_in(const TileFootprint& f, const XyExtent& box) {
+    auto overlaps = [&](std::int64_t index, double low, double high) {
+        const double first = static_cast<double>(index) * f.cell_side;
+        return first + f.cell_side > low && first <= high;
+    };
+    std::uint64_t inside = 0;
+    for (const auto& cell : f.cells) {
+        if (overlaps(cell.column, box.min_x, box.max_x) && overlaps(cell.row, box.min_y, box.max_y))
+            inside += cell.points;
+    }
+    return inside;
+}
+
 // The box holding all points but at most `share` of them, a quarter of that on each side,
 // in whole cells (within the data's box).
 XyExtent core_box(const TileFootprint& f, double share) {
@@ -111,6 +125,7 @@ TileFootprint scan(const las::FileMetadata& m, const Frame& frame, const Footpri
     }
     if (f.points == 0) {
         f.data = f.core = {0, 0, 0, 0};
+        f.ground_extent = header_extent(m.header, frame);
         return f;
     }
     f.cells.reserve(counts.size());
@@ -122,15 +137,15 @@ TileFootprint scan(const las::FileMetadata& m, const Frame& frame, const Footpri
         return std::pair(a.row, a.column) < std::pair(b.row, b.column);
     });
     f.core = core_box(f, kStrayShare);
+    f.outside_core = f.points - points_in(f, f.core);
+    const XyExtent header = header_extent(m.header, frame);
+    f.header_holds_points = plausible_extent(header) && header.min_x <= f.data.min_x &&
+                            header.min_y <= f.data.min_y && f.data.max_x <= header.max_x &&
+                            f.data.max_y <= header.max_y;
+    f.ground_extent = f.header_holds_points ? header : f.data;
     if (r.needs_ground) {
-        // The builder's grid covers the header's box, or the data's when that does not
-        // hold every point (see the tile's read pass).
-        const XyExtent header = header_extent(m.header, frame);
-        const bool header_holds = plausible_extent(header) && header.min_x <= f.data.min_x &&
-                                  header.min_y <= f.data.min_y && f.data.max_x <= header.max_x &&
-                                  f.data.max_y <= header.max_y;
         try {
-            f.ground_bytes = ground.model_bytes(header_holds ? header : f.data, r.threads);
+            f.ground_bytes = ground.model_bytes(f.ground_extent, r.threads);
         } catch (const util::UsageError&) {
             f.ground_bytes = 0;  // the tile's read pass will say why
         }

@@ -54,6 +54,11 @@ struct TileFootprint {
     // Every point but at most kStrayShare of them, which lie apart (stray points): the box
     // that chunks should cover.
     XyExtent core{0, 0, 0, 0};
+    std::uint64_t outside_core = 0;  // points
+    // The ground grid's box: the header's, or the data's when the header's does not hold
+    // every point (wrong bounds).
+    XyExtent ground_extent{0, 0, 0, 0};
+    bool header_holds_points = true;
     double cell_side = 0;
     std::vector<Cell> cells;
     // The ground model's memory, from where the ground is (see GroundCoverage); 0 when the

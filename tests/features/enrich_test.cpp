@@ -50,6 +50,30 @@ Records read_all(const fs::path& path) {
     return r;
 }
 
+// Writes `records` with the header, VLRs and EVLRs of `like` (LAZ by the path's extension).
+void write_like(const fs::path& path, const las::FileMetadata& like,
+                std::span<const std::uint8_t> records) {
+    const las::Header& h = like.header;
+    las::WriterConfig config;
+    config.header = las::derive_header(h, h.version_minor, h.point_format, h.record_length);
+    config.vlrs = like.vlrs;
+    config.evlrs = like.evlrs;
+    auto writer = laz::create_writer(path, std::move(config), {});
+    writer->write(records);
+    writer->finish();
+}
+
+bool has_warning(const EnrichResult& result, std::string_view text) {
+    return std::ranges::any_of(result.warnings, [&](const std::string& warning) {
+        return warning.find(text) != std::string::npos;
+    });
+}
+
+// A thinned IGN tile: 64 k points on 1 km^2.
+fs::path sparse_ign_tile() {
+    return shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz";
+}
+
 std::vector<std::uint8_t> file_bytes(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
@@ -379,18 +403,9 @@ TEST_F(EnrichTest, EmptyAndSinglePointFilesGiveNoDataNotGarbage) {
 // it gets without the stray one.
 TEST_F(EnrichTest, AStrayPointFarAwayChangesNothingForTheOthers) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    const Records in = read_all(shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz");
+    const Records in = read_all(sparse_ign_tile());
     const auto& h = in.metadata.header;
     const std::size_t n = in.count();
-    auto write_las = [&](const fs::path& path, std::span<const std::uint8_t> records) {
-        las::WriterConfig config;
-        config.header = las::derive_header(h, h.version_minor, h.point_format, h.record_length);
-        config.vlrs = in.metadata.vlrs;
-        config.evlrs = in.metadata.evlrs;
-        auto writer = laz::create_writer(path, std::move(config), {.compress = false});
-        writer->write(records);
-        writer->finish();
-    };
     std::size_t ground = n;
     for (std::size_t i = 0; i < n && ground == n; ++i) {
         if (in.record(i)[16] == 2) ground = i;  // classification, formats 6-10
@@ -404,8 +419,8 @@ TEST_F(EnrichTest, AStrayPointFarAwayChangesNothingForTheOthers) {
         util::store_le<std::int32_t>(stray + 4 * axis,
                                      at + static_cast<std::int32_t>(40000 / h.scale[axis]));
     }
-    write_las(work_ / "tile.las", in.bytes);
-    write_las(work_ / "tile_stray.las", with_stray);
+    write_like(work_ / "tile.las", in.metadata, in.bytes);
+    write_like(work_ / "tile_stray.las", in.metadata, with_stray);
 
     auto o = options("core");
     o.memory_budget = 256u << 20;
@@ -425,9 +440,7 @@ TEST_F(EnrichTest, AStrayPointFarAwayChangesNothingForTheOthers) {
     EXPECT_FALSE(result.plan.out_of_core);
     EXPECT_LT(result.plan.minimum_bytes, std::uint64_t{256} << 20);
     EXPECT_LT(result.plan.chunk_side, 1100.0);
-    EXPECT_TRUE(std::ranges::any_of(result.warnings, [](const std::string& w) {
-        return w.find("stray points?") != std::string::npos;
-    }));
+    EXPECT_TRUE(has_warning(result, "stray points?"));
     // The stray point is its own ground; alone, it has no neighbourhood shape.
     const auto& schema = out_stray.metadata.extra_bytes;
     const auto base = las::base_record_length(h.point_format);
@@ -441,7 +454,7 @@ TEST_F(EnrichTest, AStrayPointFarAwayChangesNothingForTheOthers) {
 // twice its target, and the output is the one of fewer, larger chunks.
 TEST_F(EnrichTest, ChunksFollowWhereThePointsAreNotTheHeaderBox) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    const Records in = read_all(shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz");
+    const Records in = read_all(sparse_ign_tile());
     const auto& h = in.metadata.header;
     const std::size_t n = in.count();
     std::vector<std::uint8_t> both = in.bytes;
@@ -451,12 +464,7 @@ TEST_F(EnrichTest, ChunksFollowWhereThePointsAreNotTheHeaderBox) {
         util::store_le<std::int32_t>(record, util::load_le<std::int32_t>(record) +
                                                  static_cast<std::int32_t>(20000 / h.scale[0]));
     }
-    las::WriterConfig config;
-    config.header = las::derive_header(h, h.version_minor, h.point_format, h.record_length);
-    config.vlrs = in.metadata.vlrs;
-    auto writer = laz::create_writer(work_ / "two.laz", std::move(config), {});
-    writer->write(both);
-    writer->finish();
+    write_like(work_ / "two.laz", in.metadata, both);
 
     auto o = options("core");
     o.max_chunk_points = n / 4;
@@ -478,7 +486,7 @@ TEST_F(EnrichTest, ChunksFollowWhereThePointsAreNotTheHeaderBox) {
 // disk into smaller chunks, and the output is the one computed in memory.
 TEST_F(EnrichTest, CrowdedChunksOutOfCoreAreSplit) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    const Records in = read_all(shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz");
+    const Records in = read_all(sparse_ign_tile());
     const auto& h = in.metadata.header;
     const std::size_t n = in.count();
     std::vector<std::uint8_t> crowded = in.bytes;
@@ -496,12 +504,7 @@ TEST_F(EnrichTest, CrowdedChunksOutOfCoreAreSplit) {
             }
         }
     }
-    las::WriterConfig config;
-    config.header = las::derive_header(h, h.version_minor, h.point_format, h.record_length);
-    config.vlrs = in.metadata.vlrs;
-    auto writer = laz::create_writer(work_ / "crowded.las", std::move(config), {.compress = false});
-    writer->write(crowded);
-    writer->finish();
+    write_like(work_ / "crowded.las", in.metadata, crowded);
 
     auto o = options("core");
     o.memory_budget = 64u << 20;
@@ -523,8 +526,7 @@ TEST_F(EnrichTest, CrowdedChunksOutOfCoreAreSplit) {
 // Bounds left at zero by the writer: the box says nothing, the points are read to plan.
 TEST_F(EnrichTest, ZeroHeaderBoundsArePlannedOnThePoints) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    const fs::path source = shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz";
-    laz::translate(source, work_ / "tile.las", {});
+    laz::translate(sparse_ign_tile(), work_ / "tile.las", {});
     fs::copy_file(work_ / "tile.las", work_ / "zero.las");
     {
         std::fstream file(work_ / "zero.las", std::ios::in | std::ios::out | std::ios::binary);
@@ -542,9 +544,7 @@ TEST_F(EnrichTest, ZeroHeaderBoundsArePlannedOnThePoints) {
     enrich_file(work_ / "tile.las", work_ / "tile_out.las", o);
     const EnrichResult result = enrich_file(work_ / "zero.las", work_ / "zero_out.las", o);
     EXPECT_EQ(result.chunks, plan.chunk_count());
-    EXPECT_TRUE(std::ranges::any_of(result.warnings, [](const std::string& w) {
-        return w.find("header bounds do not cover the points") != std::string::npos;
-    }));
+    EXPECT_TRUE(has_warning(result, "header bounds do not cover the points"));
     EXPECT_EQ(read_all(work_ / "zero_out.las").bytes, read_all(work_ / "tile_out.las").bytes);
 }
 
