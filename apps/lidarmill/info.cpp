@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "laz/summary.hpp"
+#include "ops/info.hpp"
 #include "util/error.hpp"
 
 namespace lidarmill::app {
@@ -32,11 +32,11 @@ Command register_info(CLI::App& app) {
         int status = 0;
         for (const auto& file : o->files) {
             try {
-                auto doc = laz::summarize_file(file, {!o->header_only, o->checksum, o->threads});
+                auto doc = ops::summarize_file(file, {!o->header_only, o->checksum, o->threads});
                 if (o->json) {
                     all.push_back(std::move(doc));
                 } else {
-                    std::cout << laz::format_summary(doc) << (o->files.size() > 1 ? "\n" : "");
+                    std::cout << ops::format_summary(doc) << (o->files.size() > 1 ? "\n" : "");
                 }
             } catch (const util::InputError& e) {
                 std::cerr << "lidarmill: error: " << e.what() << "\n";

@@ -6,7 +6,7 @@
 
 #include "commands.hpp"
 #include "las/crs.hpp"
-#include "laz/open.hpp"
+#include "io/open.hpp"
 #include "synth/synth.hpp"
 #include "synth/truth.hpp"
 #include "util/error.hpp"
@@ -71,7 +71,7 @@ Command register_synth(CLI::App& app) {
             a->params.origin_y = a->origin[1];
         }
         const auto layout = synth::layout(a->params);
-        auto writer = laz::create_writer(a->output, synth_config(layout),
+        auto writer = io::create_writer(a->output, synth_config(layout),
                                          {std::nullopt, a->chunk_size, a->threads});
         std::unique_ptr<synth::TruthWriter> truth;
         if (a->truth) truth = std::make_unique<synth::TruthWriter>(a->output + ".truth");

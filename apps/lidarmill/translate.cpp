@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "laz/translate.hpp"
+#include "ops/translate.hpp"
 #include "util/error.hpp"
 #include "util/progress.hpp"
 
@@ -45,7 +45,7 @@ Command register_translate(CLI::App& app) {
     app.add_option("--progress", a->progress, "Progress: bar, plain, json or none");
     app.add_option("--threads", a->threads, "Codec threads (0 = all cores)");
     return [a]() {
-        laz::TranslateOptions o;
+        ops::TranslateOptions o;
         if (a->point_format >= 0) o.point_format = static_cast<std::uint8_t>(a->point_format);
         o.las_version_minor = parse_version(a->las_version);
         if (a->chunk_size) o.chunk_size = a->chunk_size;
@@ -62,7 +62,7 @@ Command register_translate(CLI::App& app) {
             progress.set_total(total);
             progress.advance(done - progress.done());
         };
-        const auto result = laz::translate(a->input, a->output, o);
+        const auto result = ops::translate(a->input, a->output, o);
         progress.finish();
         for (const auto& w : result.warnings) spdlog::warn("{}: {}", a->input, w);
         const auto& l = result.losses;

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "features/enrich_spill.hpp"
+#include "io/discover.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -18,13 +19,6 @@ namespace {
 std::string lower(std::string text) {
     std::ranges::transform(text, text.begin(), [](unsigned char c) { return std::tolower(c); });
     return text;
-}
-
-bool is_inside(const fs::path& path, const fs::path& folder) {
-    const auto p = fs::weakly_canonical(path);
-    const auto f = fs::weakly_canonical(folder);
-    const auto mismatch = std::mismatch(f.begin(), f.end(), p.begin(), p.end());
-    return mismatch.first == f.end();
 }
 
 std::vector<CopyItem> sidecars_of(const fs::path& input, const fs::path& output) {
@@ -63,11 +57,6 @@ OutputFormat parse_output_format(std::string_view text) {
     throw util::UsageError("--output-format must be laz or las, not '" + std::string(text) + "'");
 }
 
-bool is_point_file(const fs::path& path) {
-    const auto ext = lower(path.extension().string());
-    return ext == ".las" || ext == ".laz";
-}
-
 fs::path output_relative_path(const fs::path& relative, OutputFormat format) {
     fs::path stem = relative.stem();
     if (lower(stem.extension().string()) == ".copc") stem = stem.stem();
@@ -78,36 +67,8 @@ fs::path output_relative_path(const fs::path& relative, OutputFormat format) {
 std::vector<Job> discover_jobs(std::span<const fs::path> inputs, const fs::path& output_dir,
                                OutputFormat format) {
     std::vector<Job> jobs;
-    for (const auto& input : inputs) {
-        std::error_code ec;
-        if (fs::is_directory(input, ec)) {
-            std::vector<fs::path> found;
-            for (auto it = fs::recursive_directory_iterator(
-                     input, fs::directory_options::skip_permission_denied, ec);
-                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                const auto& entry = *it;
-                if (entry.is_directory() && is_inside(entry.path(), output_dir)) {
-                    it.disable_recursion_pending();
-                    continue;
-                }
-                const auto name = entry.path().filename().string();
-                if (!entry.is_regular_file() || !is_point_file(entry.path()) ||
-                    name.starts_with(".")) {
-                    continue;
-                }
-                found.push_back(entry.path());
-            }
-            if (ec)
-                throw util::UsageError(input.string() + ": cannot list folder: " + ec.message());
-            std::ranges::sort(found);
-            for (const auto& path : found) {
-                jobs.push_back(make_job(path, path.lexically_relative(input), output_dir, format));
-            }
-        } else if (fs::is_regular_file(input, ec)) {
-            jobs.push_back(make_job(input, input.filename(), output_dir, format));
-        } else {
-            throw util::UsageError(input.string() + ": no such file or folder");
-        }
+    for (const auto& file : io::find_point_files(inputs, {.skip_folder = output_dir})) {
+        jobs.push_back(make_job(file.path, file.relative, output_dir, format));
     }
     std::map<fs::path, fs::path> outputs;
     for (const auto& job : jobs) {

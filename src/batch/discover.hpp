@@ -28,9 +28,6 @@ struct Job {
     std::vector<CopyItem> sidecars;
 };
 
-// True for .las / .laz names (any case).
-bool is_point_file(const std::filesystem::path& path);
-
 // The output name of a tile: same folders and stem, the format's extension; a ".copc"
 // before the extension is dropped (the output is not a COPC file).
 std::filesystem::path output_relative_path(const std::filesystem::path& relative,

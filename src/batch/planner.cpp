@@ -6,9 +6,10 @@
 #include <numeric>
 #include <thread>
 
-#include "laz/open.hpp"
+#include "io/open.hpp"
 #include "util/memory.hpp"
 #include "util/size.hpp"
+#include "util/threads.hpp"
 
 namespace lidarmill::batch {
 
@@ -73,7 +74,7 @@ BatchPlan plan_batch(const std::vector<Job>& jobs, const features::EnrichOptions
         plan.files.push_back(std::move(file));
     }
 
-    const unsigned cores = laz::resolve_threads(options.threads);
+    const unsigned cores = util::resolve_threads(options.threads);
     const auto jobs_count = static_cast<unsigned>(std::max<std::size_t>(jobs.size(), 1));
     const auto fit = [&](std::uint64_t need) {
         return static_cast<unsigned>(

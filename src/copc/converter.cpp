@@ -22,11 +22,12 @@
 #include "copc/writer.hpp"
 #include "las/convert.hpp"
 #include "laz/chunk_codec.hpp"
-#include "laz/open.hpp"
+#include "io/open.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/memory.hpp"
 #include "util/size.hpp"
+#include "util/threads.hpp"
 
 namespace lidarmill::copc {
 
@@ -138,7 +139,7 @@ void for_each_batch(const OutputPlan& plan, unsigned threads, Sink&& sink) {
     std::vector<std::uint8_t> in_buffer, out_buffer;
     for (std::size_t f = 0; f < plan.inputs.size(); ++f) {
         const auto& input = plan.inputs[f];
-        auto reader = laz::open_reader(input.path, {threads});
+        auto reader = io::open_reader(input.path, {threads});
         const las::Header& in = reader->header();
         las::RecordConverter converter({in.point_format, in.record_length},
                                        {out.point_format, out.record_length}, true);
@@ -436,7 +437,7 @@ ConvertResult convert(const ConvertOptions& options) {
     std::ostream& progress_out = options.progress_out ? *options.progress_out : std::cerr;
     OutputPlan plan = plan_output(options.inputs, options.a_srs);
     result.warnings = plan.warnings;
-    const unsigned threads = laz::resolve_threads(options.threads);
+    const unsigned threads = util::resolve_threads(options.threads);
     tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
 
     const std::uint64_t budget =

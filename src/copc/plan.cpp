@@ -7,9 +7,10 @@
 #include <fmt/format.h>
 
 #include "copc/format.hpp"
+#include "io/discover.hpp"
+#include "io/open.hpp"
 #include "las/crs.hpp"
 #include "las/point_format.hpp"
-#include "laz/open.hpp"
 #include "util/error.hpp"
 
 namespace lidarmill::copc {
@@ -17,13 +18,6 @@ namespace lidarmill::copc {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool is_point_file(const fs::path& p) {
-    std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    return ext == ".las" || ext == ".laz";
-}
 
 std::string describe_extra_bytes(const las::ExtraBytesSchema& schema) {
     std::string text = fmt::format("{} bytes", schema.total_size);
@@ -192,26 +186,10 @@ las::Vlr copc_extra_bytes_vlr(const las::Vlr& source, const las::ExtraBytesSchem
 }  // namespace
 
 std::vector<fs::path> collect_inputs(const std::vector<std::string>& arguments) {
+    const std::vector<fs::path> inputs(arguments.begin(), arguments.end());
     std::vector<fs::path> out;
-    for (const auto& argument : arguments) {
-        const fs::path p(argument);
-        std::error_code ec;
-        if (fs::is_directory(p, ec)) {
-            std::vector<fs::path> found;
-            for (const auto& e : fs::recursive_directory_iterator(
-                     p, fs::directory_options::skip_permission_denied, ec)) {
-                if (e.is_regular_file(ec) && is_point_file(e.path())) found.push_back(e.path());
-            }
-            if (found.empty())
-                throw util::UsageError(
-                    fmt::format("{}: no .las or .laz file in this folder", argument));
-            std::sort(found.begin(), found.end());
-            out.insert(out.end(), found.begin(), found.end());
-        } else if (fs::exists(p, ec)) {
-            out.push_back(p);
-        } else {
-            throw util::UsageError(fmt::format("{}: no such file or folder", argument));
-        }
+    for (auto& file : io::find_point_files(inputs, {.folders_must_hold_files = true})) {
+        out.push_back(std::move(file.path));
     }
     if (out.empty()) throw util::UsageError("no input files");
     if (out.size() > 0xFFFF) throw util::UsageError("more than 65535 input files");
@@ -222,7 +200,7 @@ OutputPlan plan_output(const std::vector<fs::path>& paths, const std::string& a_
     OutputPlan plan;
     std::uint8_t format = 0;
     for (const auto& p : paths) {
-        auto reader = laz::open_reader(p, {1});
+        auto reader = io::open_reader(p, {1});
         InputInfo info{p, reader->metadata()};
         info.metadata.readable_points = reader->point_count();
         for (const auto& w : info.metadata.warnings)

@@ -22,10 +22,11 @@
 #include "laz/chunk_codec.hpp"
 #include "laz/laszip_vlr.hpp"
 #include "laz/laz_reader.hpp"
-#include "laz/open.hpp"
+#include "io/open.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/threads.hpp"
 
 namespace lidarmill::copc {
 
@@ -470,7 +471,7 @@ class Validator {
         }
         std::mutex mutex;
         DeepStats total;
-        const unsigned threads = laz::resolve_threads(options_.threads);
+        const unsigned threads = util::resolve_threads(options_.threads);
         tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
         tbb::parallel_for(std::size_t{0}, work.size(), [&](std::size_t i) {
             const Entry& e = *work[i];

@@ -26,11 +26,12 @@
 #include "las/writer.hpp"
 #include "laz/layer_append.hpp"
 #include "laz/laz_reader.hpp"
-#include "laz/open.hpp"
+#include "io/open.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/memory.hpp"
 #include "util/uninitialized.hpp"
+#include "util/threads.hpp"
 
 namespace lidarmill::features {
 namespace fs = std::filesystem;
@@ -147,7 +148,7 @@ std::uint64_t ground_bytes(const XyExtent& e, const EnrichOptions& o) {
     // Ground everywhere in the extent: the model's blocks cover less where there is none,
     // which the header does not tell.
     try {
-        return ground_model_bytes(e, o.ground, laz::resolve_threads(o.threads));
+        return ground_model_bytes(e, o.ground, util::resolve_threads(o.threads));
     } catch (const util::UsageError&) {
         return 0;  // a grid too large for the header bounds: rebuilt on the data's extent
     }
@@ -279,7 +280,7 @@ std::shared_ptr<const detail::TileFootprint> footprint_if_suspect(const las::Fil
     request.ground = o.ground;
     for (const auto c : o.ground_classes) request.ground_classes.set(c);
     request.needs_ground = needs_ground(o.features);
-    request.threads = laz::resolve_threads(o.threads);
+    request.threads = util::resolve_threads(o.threads);
     return detail::footprint_of(m, make_frame(m.header), request);
 }
 
@@ -297,7 +298,7 @@ PlanInputs plan_inputs(const las::FileMetadata& m, const EnrichOptions& o,
     // (0 from the header: bounds too absurd for a grid, rebuilt on the data's extent.)
     if (footprint && needs_ground(o.features))
         ground = ground == 0 ? footprint->ground_bytes : std::min(ground, footprint->ground_bytes);
-    in.fixed = kBaseBytes + ground + codec_bytes(in.layout, laz::resolve_threads(o.threads));
+    in.fixed = kBaseBytes + ground + codec_bytes(in.layout, util::resolve_threads(o.threads));
     return in;
 }
 
@@ -656,7 +657,7 @@ class TileJob {
           options_(options),
           // Pass 1 needs positions and classes only; the output takes every field from
           // the input again (by copying compressed layers, or by a second full read).
-          reader_(laz::open_reader(input, {options.threads, laz::DecodeScope::positions})),
+          reader_(io::open_reader(input, {options.threads, laz::DecodeScope::positions})),
           metadata_(reader_->metadata()),
           output_layout_(options.features, options.precision, options.neighbourhood),
           layout_(record_layout(metadata_, output_layout_)),
@@ -737,7 +738,7 @@ class TileJob {
     // layers are encoded (see laz/layer_append.hpp).
     void plan_layer_appending() {
         if (!options_.reuse_compressed_layers) return;
-        if (!options_.compress.value_or(laz::is_laz_path(output_))) return;
+        if (!options_.compress.value_or(io::is_laz_path(output_))) return;
         const auto vlr = laz::find_laszip_vlr(metadata_);
         if (!vlr || !(metadata_.header.point_format_raw & 0xC0)) return;
         const std::string why = laz::why_layers_cannot_be_appended(
@@ -832,7 +833,7 @@ class TileJob {
         // true extent (still in file order).
         warnings_.push_back("header bounds do not cover the points; ground model rebuilt");
         GroundModelBuilder builder(data_extent_, options_.ground);
-        auto reader = laz::open_reader(input_, {options_.threads, laz::DecodeScope::positions});
+        auto reader = io::open_reader(input_, {options_.threads, laz::DecodeScope::positions});
         std::vector<std::uint8_t> batch(kReadBatchPoints * layout_.in);
         const auto format = metadata_.header.point_format;
         while (const std::size_t n = reader->read(batch)) {
@@ -1292,7 +1293,7 @@ class TileJob {
 
     // The input read again in full, each record followed by its features.
     void write_records(FeatureFeed& feed) {
-        auto reader = laz::open_reader(input_, {options_.threads});
+        auto reader = io::open_reader(input_, {options_.threads});
         auto writer = make_writer(std::nullopt);
         std::vector<std::uint8_t> in(kReadBatchPoints * layout_.in);
         std::vector<std::uint8_t> out(kReadBatchPoints * layout_.out);
@@ -1339,11 +1340,11 @@ class TileJob {
         }
         config.bytes_after_vlrs = metadata_.bytes_after_vlrs;
         config.evlrs = metadata_.evlrs;
-        laz::WriteOptions write_options;
+        io::WriteOptions write_options;
         write_options.compress = options_.compress;
         write_options.threads = options_.threads;
         write_options.laszip_vlr = std::move(laszip_vlr);
-        return laz::create_writer(output_, std::move(config), write_options);
+        return io::create_writer(output_, std::move(config), write_options);
     }
 
     las::ExtraBytesSchema output_schema() const {

@@ -13,7 +13,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "laz/open.hpp"
+#include "io/open.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
@@ -96,7 +96,7 @@ TileFootprint scan(const las::FileMetadata& m, const Frame& frame, const Footpri
     std::uint64_t last_key = ~std::uint64_t{0}, *last_count = nullptr;
     GroundCoverage ground(0, 0, r.ground);
 
-    auto reader = laz::open_reader(m.path, {r.threads, laz::DecodeScope::positions});
+    auto reader = io::open_reader(m.path, {r.threads, laz::DecodeScope::positions});
     const std::uint16_t length = m.header.record_length;
     const std::uint8_t format = m.header.point_format;
     std::vector<std::uint8_t> batch(kReadBatchPoints * length);

@@ -1,7 +1,7 @@
 #pragma once
 // Reading LAS files: metadata (header, VLRs, EVLRs, CRS, extra bytes) and raw point
 // records in streaming batches. Compressed point data is decoded by a RecordReader the
-// caller supplies (the laz module does; use laz::open_reader from above this module).
+// caller supplies (the laz module does; use io::open_reader from above this module).
 #include <cstdint>
 #include <filesystem>
 #include <functional>

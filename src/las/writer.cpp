@@ -84,6 +84,31 @@ Header derive_header(const Header& source, std::uint8_t version_minor, std::uint
     return h;
 }
 
+WriterConfig writer_config_from(const FileMetadata& input, const DerivedOutput& output) {
+    const Header& in = input.header;
+    WriterConfig config;
+    config.header =
+        derive_header(in, output.version_minor, output.point_format, output.record_length);
+    if (output.keep_global_encoding && output.version_minor == in.version_minor) {
+        config.header.global_encoding = in.global_encoding;
+    }
+    config.header.extra_header_bytes = in.extra_header_bytes;
+    config.vlrs = input.vlrs;
+    if (output.extra_bytes) {
+        const auto is_schema = [](const Vlr& v) { return v.is("LASF_Spec", 4); };
+        const auto first = std::ranges::find_if(config.vlrs, is_schema);
+        const auto at = static_cast<std::size_t>(first - config.vlrs.begin());
+        std::erase_if(config.vlrs, is_schema);
+        if (!output.extra_bytes->dimensions.empty()) {
+            config.vlrs.insert(config.vlrs.begin() + static_cast<std::ptrdiff_t>(at),
+                               output.extra_bytes->to_vlr());
+        }
+    }
+    config.bytes_after_vlrs = input.bytes_after_vlrs;
+    config.evlrs = input.evlrs;
+    return config;
+}
+
 namespace {
 
 bool is_laszip_vlr(const Vlr& v) {

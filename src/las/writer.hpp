@@ -1,18 +1,21 @@
 #pragma once
 // Writing LAS files: header statistics recomputed from the records, VLR/EVLR
 // pass-through, output under a temporary name until finish(). Compressed point data is
-// encoded by a RecordWriter the caller supplies (laz::create_writer does).
+// encoded by a RecordWriter the caller supplies (io::create_writer does).
 #include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "las/bounds.hpp"
+#include "las/extra_bytes.hpp"
 #include "las/header.hpp"
+#include "las/reader.hpp"
 #include "las/record_stream.hpp"
 #include "las/vlr.hpp"
 #include "util/file.hpp"
@@ -85,5 +88,24 @@ class Writer {
 // texts, dates, scale, offset) into a fresh header of the given version and format.
 Header derive_header(const Header& source, std::uint8_t version_minor, std::uint8_t point_format,
                      std::uint16_t record_length);
+
+// What a command writes from an input file: its version, format and record length, and
+// the extra-bytes schema when it changes.
+struct DerivedOutput {
+    std::uint8_t version_minor = 2;
+    std::uint8_t point_format = 0;
+    std::uint16_t record_length = 0;
+    // Replaces the input's extra-bytes VLR where it stood (appended when it had none,
+    // removed when the schema has no dimension); nullopt keeps the input's VLR.
+    std::optional<ExtraBytesSchema> extra_bytes;
+    // The input's records with columns appended (enrich) keep the input's global-encoding
+    // bits when the version is unchanged, a missing WKT bit included; a conversion
+    // (translate) sets them as its version and format require.
+    bool keep_global_encoding = false;
+};
+
+// The one place where an output's header template, VLRs and EVLRs are derived from an
+// input's: every VLR, EVLR and the bytes after the VLRs are carried over.
+WriterConfig writer_config_from(const FileMetadata& input, const DerivedOutput& output);
 
 }  // namespace lidarmill::las

@@ -263,4 +263,11 @@ const char* item_type_name(ItemType type) {
     return "?";
 }
 
+std::optional<LaszipVlr> find_laszip_vlr(const las::FileMetadata& metadata) {
+    for (const auto& vlr : metadata.vlrs) {
+        if (vlr.is("laszip encoded", 22204)) return LaszipVlr::parse(vlr.data, metadata.path);
+    }
+    return std::nullopt;
+}
+
 }  // namespace lidarmill::laz

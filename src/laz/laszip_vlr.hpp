@@ -2,10 +2,12 @@
 // The LASzip VLR (user id "laszip encoded", record id 22204): how the point data of a
 // LAZ file is compressed.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "las/reader.hpp"
 #include "las/vlr.hpp"
 
 namespace lidarmill::laz {
@@ -76,5 +78,8 @@ struct LaszipVlr {
     void check(std::uint8_t point_format, std::uint16_t record_length,
                const std::string& file) const;
 };
+
+// The parsed LASzip VLR of a file's metadata, if it has one.
+std::optional<LaszipVlr> find_laszip_vlr(const las::FileMetadata& metadata);
 
 }  // namespace lidarmill::laz

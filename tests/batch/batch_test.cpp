@@ -16,7 +16,9 @@
 #include "batch/planner.hpp"
 #include "cli/cli_support.hpp"
 #include "common/shared_data.hpp"
+#include "common/temp_dir.hpp"
 #include "features/enrich_spill.hpp"
+#include "io/discover.hpp"
 #include "util/error.hpp"
 
 namespace lidarmill::batch {
@@ -46,21 +48,12 @@ std::vector<fs::path> leftovers(const fs::path& folder) {
     return found;
 }
 
-class BatchTest : public ::testing::Test {
+class BatchTest : public testing::TempDirTest {
   protected:
-    void SetUp() override {
-        work_ = fs::temp_directory_path() /
-                ("lidarmill_batch_" + std::to_string(::getpid()) + "_" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(work_);
-        fs::create_directories(work_);
-    }
-    void TearDown() override { fs::remove_all(work_); }
-
     // in/stats.json, in/readme.txt, in/a/tile1.laz (+ tile1.json), in/a/b/tile2.laz,
     // in/tile3.copc.laz.
     fs::path make_tree() {
-        const fs::path in = work_ / "in";
+        const fs::path in = dir_ / "in";
         fs::create_directories(in / "a" / "b");
         fs::copy_file(shared_data_dir() / "ign/crop_duplicate.laz", in / "a" / "tile1.laz");
         write_text(in / "a" / "tile1.json", R"({"tile": 1})");
@@ -78,13 +71,11 @@ class BatchTest : public ::testing::Test {
         return "enrich --input " + shell_quote(in.string()) + " --output " +
                shell_quote(out.string()) + " --progress none --threads 2 " + extra;
     }
-
-    fs::path work_;
 };
 
 TEST_F(BatchTest, MirrorsTheTreeAndCopiesMetadata) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    const fs::path in = make_tree(), out = work_ / "out";
+    const fs::path in = make_tree(), out = dir_ / "out";
     const auto r = run_lidarmill(enrich_args(in, out, "--mode building"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (const char* name : {"a/tile1.laz", "a/tile1.json", "a/b/tile2.laz", "tile3.laz",
@@ -125,7 +116,7 @@ TEST_F(BatchTest, MirrorsTheTreeAndCopiesMetadata) {
 
 TEST_F(BatchTest, ACorruptTileFailsAloneWithExitCode3) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    const fs::path in = make_tree(), out = work_ / "out";
+    const fs::path in = make_tree(), out = dir_ / "out";
     fs::copy_file(shared_data_dir() / "odd/broken_coder.laz", in / "a" / "broken.laz");
     // A truncated copy of a good tile: its header is fine, its point data is not.
     {
@@ -157,7 +148,7 @@ TEST_F(BatchTest, ACorruptTileFailsAloneWithExitCode3) {
 
 TEST_F(BatchTest, DryRunPrintsThePlanAndWritesNothing) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    const fs::path in = make_tree(), out = work_ / "out";
+    const fs::path in = make_tree(), out = dir_ / "out";
     const auto r = run_lidarmill(enrich_args(in, out, "--dry-run --memory-budget 512M"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("memory budget 512 MiB"), std::string::npos) << r.out;
@@ -169,16 +160,16 @@ TEST_F(BatchTest, DryRunPrintsThePlanAndWritesNothing) {
 TEST_F(BatchTest, BadOptionsAreUsageErrors) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     const fs::path in = make_tree();
-    EXPECT_EQ(run_lidarmill(enrich_args(in, work_ / "o", "--memory-budget lots")).exit_code, 1);
-    EXPECT_EQ(run_lidarmill(enrich_args(in, work_ / "o", "--features planarity,bogus")).exit_code,
+    EXPECT_EQ(run_lidarmill(enrich_args(in, dir_ / "o", "--memory-budget lots")).exit_code, 1);
+    EXPECT_EQ(run_lidarmill(enrich_args(in, dir_ / "o", "--features planarity,bogus")).exit_code,
               1);
-    EXPECT_EQ(run_lidarmill(enrich_args(work_ / "missing", work_ / "o")).exit_code, 1);
-    EXPECT_EQ(run_lidarmill(enrich_args(work_ / "empty_dir_absent", work_ / "o")).exit_code, 1);
+    EXPECT_EQ(run_lidarmill(enrich_args(dir_ / "missing", dir_ / "o")).exit_code, 1);
+    EXPECT_EQ(run_lidarmill(enrich_args(dir_ / "empty_dir_absent", dir_ / "o")).exit_code, 1);
 }
 
 TEST_F(BatchTest, AKilledRunLeavesNothingThatSpoilsTheNextOne) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    const fs::path in = work_ / "in", out = work_ / "out", reference = work_ / "reference";
+    const fs::path in = dir_ / "in", out = dir_ / "out", reference = dir_ / "reference";
     fs::create_directories(in);
     fs::copy_file(shared_data_dir() / "ign/test_semis_2023_0292_6833_LA93_IGN69.laz",
                   in / "big.laz");
@@ -228,8 +219,8 @@ TEST(BatchDiscovery, OutputNamesDropCopcAndFollowTheFormat) {
     EXPECT_EQ(output_relative_path("a/b/t.copc.laz", OutputFormat::laz), fs::path("a/b/t.laz"));
     EXPECT_EQ(output_relative_path("t.LAS", OutputFormat::laz), fs::path("t.laz"));
     EXPECT_EQ(output_relative_path("x/t.laz", OutputFormat::las), fs::path("x/t.las"));
-    EXPECT_TRUE(is_point_file("A.LAZ"));
-    EXPECT_FALSE(is_point_file("a.json"));
+    EXPECT_TRUE(io::is_point_file("A.LAZ"));
+    EXPECT_FALSE(io::is_point_file("a.json"));
     EXPECT_THROW(parse_output_format("copc"), util::UsageError);
 }
 

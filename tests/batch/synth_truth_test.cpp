@@ -10,7 +10,7 @@
 
 #include "cli/cli_support.hpp"
 #include "las/point_format.hpp"
-#include "laz/open.hpp"
+#include "io/open.hpp"
 #include "util/bytes.hpp"
 
 namespace lidarmill::batch {
@@ -57,7 +57,7 @@ TEST(SynthTruth, WallsVerticalGroundAtZeroRoofsAtBuildingHeight) {
     ASSERT_EQ(enrich.exit_code, 0) << enrich.err;
 
     const Truth truth = read_truth_file(work / "synth.laz.truth");
-    auto reader = laz::open_reader(work / "out" / "synth.laz", {2});
+    auto reader = io::open_reader(work / "out" / "synth.laz", {2});
     const auto& m = reader->metadata();
     ASSERT_EQ(truth.label.size(), reader->point_count());
     const auto* verticality = m.extra_bytes.find("verticality");

@@ -6,6 +6,7 @@
 
 #include "cli/cli_support.hpp"
 #include "common/shared_data.hpp"
+#include "common/temp_dir.hpp"
 #include "las/reader.hpp"
 
 namespace lidarmill {
@@ -18,17 +19,7 @@ using testing::run_lidarmill;
 using testing::shared_data_dir;
 using testing::shell_quote;
 
-class CliTest : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("lidarmill_cli_" + std::to_string(::getpid()) + "_" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-    fs::path dir_;
-};
+class CliTest : public testing::TempDirTest {};
 
 // Acceptance: every file with independently decoded records (LAS and LAZ, including the
 // compressor-1 file and point format 10) gives the point count and records_sha256 of SOURCES.md.

@@ -11,14 +11,15 @@
 
 #include "cli/cli_support.hpp"
 #include "common/shared_data.hpp"
+#include "common/temp_dir.hpp"
 #include "copc/converter.hpp"
 #include "copc/format.hpp"
 #include "copc/plan.hpp"
 #include "copc/spill.hpp"
 #include "copc/validate.hpp"
 #include "copc/writer.hpp"
+#include "io/open.hpp"
 #include "las/convert.hpp"
-#include "laz/open.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
@@ -54,7 +55,7 @@ void PrintTo(const RecordMultiset& m, std::ostream* os) {
 RecordMultiset expected_multiset(const std::vector<fs::path>& inputs, const las::Header& out) {
     RecordMultiset m;
     for (const auto& path : inputs) {
-        auto reader = laz::open_reader(path, {1});
+        auto reader = io::open_reader(path, {1});
         const auto& in = reader->header();
         las::RecordConverter converter({in.point_format, in.record_length},
                                        {out.point_format, out.record_length}, true);
@@ -81,7 +82,7 @@ RecordMultiset expected_multiset(const std::vector<fs::path>& inputs, const las:
 
 RecordMultiset output_multiset(const fs::path& copc) {
     RecordMultiset m;
-    auto reader = laz::open_reader(copc, {1});
+    auto reader = io::open_reader(copc, {1});
     const std::size_t length = reader->record_length();
     std::vector<std::uint8_t> buffer(4096 * length);
     while (const std::size_t n = reader->read(buffer)) {
@@ -97,17 +98,8 @@ std::string describe(const ValidationReport& r) {
     return text;
 }
 
-class CopcTest : public ::testing::Test {
+class CopcTest : public testing::TempDirTest {
   protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("lidarmill_copc_test_" + std::to_string(::getpid()) + "_" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
     ConvertResult convert_files(const std::vector<fs::path>& inputs, const fs::path& out,
                                 unsigned threads = 2, std::size_t leaf_max = 100'000) {
         ConvertOptions o;
@@ -124,10 +116,10 @@ class CopcTest : public ::testing::Test {
     void check_round_trip(const std::vector<fs::path>& inputs, std::size_t leaf_max = 100'000) {
         const fs::path out = dir_ / (inputs.front().stem().string() + ".copc.laz");
         const auto result = convert_files(inputs, out, 2, leaf_max);
-        auto reader = laz::open_reader(out, {1});
+        auto reader = io::open_reader(out, {1});
         const las::Header header = reader->header();
         EXPECT_EQ(header.point_format,
-                  copc_point_format(laz::open_reader(inputs.front(), {1})->header().point_format));
+                  copc_point_format(io::open_reader(inputs.front(), {1})->header().point_format));
         EXPECT_EQ(header.legacy_point_count, 0u);
         EXPECT_EQ(output_multiset(out), expected_multiset(inputs, header)) << inputs.front();
         EXPECT_EQ(result.points, header.point_count_64);
@@ -138,8 +130,6 @@ class CopcTest : public ::testing::Test {
         for (const auto& e : fs::directory_iterator(dir_ / "tmp"))
             ADD_FAILURE() << "left over: " << e.path();
     }
-
-    fs::path dir_;
 };
 
 TEST_F(CopcTest, SharedDataFilesKeepEveryRecordAndValidate) {
@@ -165,7 +155,7 @@ TEST_F(CopcTest, DeepOctreeWithHierarchyPages) {
     EXPECT_EQ(report.pages, r.pages);
     EXPECT_EQ(output_multiset(out),
               expected_multiset({shared_data_dir() / "legacy/autzen_trim.laz"},
-                                laz::open_reader(out, {1})->header()));
+                                io::open_reader(out, {1})->header()));
 }
 
 TEST(CopcHierarchy, PagesSplitEveryFourLevelsBelowNodesWithChildren) {

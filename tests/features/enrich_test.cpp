@@ -16,8 +16,8 @@
 #include "features/enrich_tile.hpp"
 #include "las/point_format.hpp"
 #include "las/writer.hpp"
-#include "laz/open.hpp"
-#include "laz/translate.hpp"
+#include "io/open.hpp"
+#include "ops/translate.hpp"
 #include "test_support.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
@@ -39,7 +39,7 @@ struct Records {
 };
 
 Records read_all(const fs::path& path) {
-    auto reader = laz::open_reader(path, {2});
+    auto reader = io::open_reader(path, {2});
     Records r{reader->metadata(), {}};
     r.bytes.resize(reader->point_count() * reader->record_length());
     std::size_t at = 0;
@@ -58,7 +58,7 @@ void write_like(const fs::path& path, const las::FileMetadata& like,
     config.header = las::derive_header(h, h.version_minor, h.point_format, h.record_length);
     config.vlrs = like.vlrs;
     config.evlrs = like.evlrs;
-    auto writer = laz::create_writer(path, std::move(config), {});
+    auto writer = io::create_writer(path, std::move(config), {});
     writer->write(records);
     writer->finish();
 }
@@ -169,10 +169,10 @@ TEST_F(EnrichTest, KeepsRecordsVlrsEvlrsAndCrsAndAppendsDimensions) {
         EXPECT_EQ(in.metadata.header.offset, out.metadata.header.offset);
 
         // translate --drop-extra <new dimensions> gives back the input's records.
-        laz::TranslateOptions drop;
+        ops::TranslateOptions drop;
         for (const Feature f : features) drop.drop_extra.emplace_back(feature_name(f));
         const fs::path dropped = work_ / "dropped.las";
-        laz::translate(output, dropped, drop);
+        ops::translate(output, dropped, drop);
         const Records back = read_all(dropped);
         if (in.metadata.extra_bytes.undeclared_bytes() == 0) {
             EXPECT_EQ(util::sha256_hex(back.bytes), util::sha256_hex(in.bytes));
@@ -526,7 +526,7 @@ TEST_F(EnrichTest, CrowdedChunksOutOfCoreAreSplit) {
 // Bounds left at zero by the writer: the box says nothing, the points are read to plan.
 TEST_F(EnrichTest, ZeroHeaderBoundsArePlannedOnThePoints) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    laz::translate(sparse_ign_tile(), work_ / "tile.las", {});
+    ops::translate(sparse_ign_tile(), work_ / "tile.las", {});
     fs::copy_file(work_ / "tile.las", work_ / "zero.las");
     {
         std::fstream file(work_ / "zero.las", std::ios::in | std::ios::out | std::ios::binary);

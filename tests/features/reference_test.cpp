@@ -13,7 +13,7 @@
 #include <sstream>
 #include <string>
 
-#include "laz/open.hpp"
+#include "io/open.hpp"
 #include "test_support.hpp"
 
 namespace lidarmill::features {
@@ -41,7 +41,7 @@ struct FileRegion {
 };
 
 FileRegion centre_region(const fs::path& path, std::size_t wanted) {
-    const auto reader = laz::open_reader(path, {.threads = 1});
+    const auto reader = io::open_reader(path, {.threads = 1});
     const las::Header& header = reader->header();
     const bool legacy_format = header.point_format <= 5;
     const std::size_t length = reader->record_length();

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "laz/open.hpp"
+#include "io/open.hpp"
 #include "util/error.hpp"
 
 namespace {
@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::fclose(f);
     }
     try {
-        auto reader = lidarmill::laz::open_reader(scratch_path(), {1});
+        auto reader = lidarmill::io::open_reader(scratch_path(), {1});
         std::vector<std::uint8_t> buffer(std::size_t{4096} * reader->record_length());
         while (reader->read(buffer) > 0) {
         }

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "io/open.hpp"
 #include "las/point_format.hpp"
 #include "laz/layer_append.hpp"
 #include "laz/laz_reader.hpp"
 #include "laz/laz_test_support.hpp"
-#include "laz/open.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -65,7 +65,7 @@ las::WriterConfig config_for(const las::FileMetadata& m, std::uint16_t record_le
 
 // Writes `path` twice: from whole records, and by appending layers to the input chunks.
 Files write_both(const fs::path& input, std::size_t width) {
-    auto reader = open_reader(input, {2});
+    auto reader = io::open_reader(input, {2});
     const auto& m = reader->metadata();
     const auto records = all_records(*reader);
     const std::size_t n = records.size() / m.header.record_length;
@@ -91,13 +91,13 @@ Files write_both(const fs::path& input, std::size_t width) {
     const ChunkTable table = read_chunk_table(in, data);
     EXPECT_TRUE(table.problem.empty()) << table.problem;
 
-    WriteOptions options;
+    io::WriteOptions options;
     options.compress = true;
     options.threads = 2;
     options.laszip_vlr = appender.output_vlr();
     const auto full_path = temp_path("full.laz"), appended_path = temp_path("appended.laz");
     {
-        auto writer = create_writer(full_path, config_for(m, out_length), options);
+        auto writer = io::create_writer(full_path, config_for(m, out_length), options);
         std::size_t first = 0;
         for (const auto& chunk : table.chunks) {
             writer->write(
@@ -108,7 +108,7 @@ Files write_both(const fs::path& input, std::size_t width) {
         writer->finish();
     }
     {
-        auto writer = create_writer(appended_path, config_for(m, out_length), options);
+        auto writer = io::create_writer(appended_path, config_for(m, out_length), options);
         las::PointStats stats;
         stats.add(widened, out_length, las::is_extended_format(m.header.point_format));
         writer->add_stats(stats);
@@ -127,7 +127,7 @@ Files write_both(const fs::path& input, std::size_t width) {
         writer->finish();
     }
     Files files{read_file(full_path), read_file(appended_path)};
-    auto decoded = open_reader(appended_path, {1});
+    auto decoded = io::open_reader(appended_path, {1});
     EXPECT_TRUE(all_records(*decoded) == widened) << input << ": decoded records differ";
     fs::remove(full_path);
     fs::remove(appended_path);
@@ -155,7 +155,7 @@ TEST(LayerAppend, WritesTheFileAFullEncodingWrites) {
 // (and differs between item versions 3 and 4): inputs with channel switches, both versions.
 TEST(LayerAppend, FollowsScannerChannelContextsOfVersions3And4) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    auto reader = open_reader(shared_data() / "ign/crop_duplicate.laz", {2});
+    auto reader = io::open_reader(shared_data() / "ign/crop_duplicate.laz", {2});
     const auto& m = reader->metadata();
     auto records = all_records(*reader);
     const std::size_t length = m.header.record_length;
@@ -170,12 +170,12 @@ TEST(LayerAppend, FollowsScannerChannelContextsOfVersions3And4) {
         auto vlr = *find_laszip_vlr(m);
         for (auto& item : vlr.items) item.version = version;
         vlr.chunk_size = 97;  // many chunks, each starting on some channel
-        WriteOptions options;
+        io::WriteOptions options;
         options.compress = true;
         options.laszip_vlr = vlr;
         const auto input = temp_path("channels_v" + std::to_string(version) + ".laz");
         {
-            auto writer = create_writer(input, config_for(m, m.header.record_length), options);
+            auto writer = io::create_writer(input, config_for(m, m.header.record_length), options);
             writer->write(records);
             writer->finish();
         }
@@ -213,8 +213,8 @@ TEST(LayerAppend, PositionsScopeRestoresPositionsReturnsChannelAndClass) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     for (const char* name : {"ign/test_data_77055_627755_LA93_IGN69_extra_dims.laz",
                              "copc/autzen_clip_native.copc.laz", "las14/fullwave.laz"}) {
-        auto full = open_reader(shared_data() / name, {2});
-        auto partial = open_reader(shared_data() / name, {2, DecodeScope::positions});
+        auto full = io::open_reader(shared_data() / name, {2});
+        auto partial = io::open_reader(shared_data() / name, {2, DecodeScope::positions});
         const auto a = all_records(*full);
         const auto b = all_records(*partial);
         ASSERT_EQ(a.size(), b.size()) << name;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/temp_dir.hpp"
 #include "synth/truth.hpp"
 #include "util/error.hpp"
 
@@ -13,18 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TruthFile : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("lidarmill_truth_" +
-                std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-    fs::path dir_;
-};
+class TruthFile : public testing::TempDirTest {};
 
 std::vector<std::uint8_t> file_bytes(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);

@@ -1,4 +1,4 @@
-#include "laz/summary.hpp"
+#include "ops/info.hpp"
 
 #include <fmt/format.h>
 
@@ -6,13 +6,13 @@
 #include <cmath>
 #include <limits>
 
+#include "io/open.hpp"
 #include "las/bounds.hpp"
 #include "las/point_format.hpp"
-#include "laz/open.hpp"
 #include "util/bytes.hpp"
 #include "util/sha256.hpp"
 
-namespace lidarmill::laz {
+namespace lidarmill::ops {
 
 using nlohmann::json;
 
@@ -46,7 +46,7 @@ json extra_bytes_json(const las::ExtraBytesSchema& schema) {
     return dims;
 }
 
-json laszip_json(const LaszipVlr& vlr) {
+json laszip_json(const laz::LaszipVlr& vlr) {
     json items = json::array();
     for (const auto& item : vlr.items) {
         items.push_back(
@@ -101,7 +101,7 @@ json bounds_json(const std::array<double, 3>& min, const std::array<double, 3>& 
 }  // namespace
 
 json summarize_file(const std::filesystem::path& path, const ScanOptions& options) {
-    auto reader = open_reader(path, {options.threads});
+    auto reader = io::open_reader(path, {options.threads});
     const auto& m = reader->metadata();
     const auto& h = m.header;
     json doc;
@@ -144,7 +144,7 @@ json summarize_file(const std::filesystem::path& path, const ScanOptions& option
     for (const auto& v : m.evlrs) doc["evlrs"].push_back(vlr_json(v));
     doc["extra_bytes"] = extra_bytes_json(m.extra_bytes);
     doc["undeclared_extra_bytes"] = m.extra_bytes.undeclared_bytes();
-    if (auto laszip = find_laszip_vlr(m)) doc["laszip"] = laszip_json(*laszip);
+    if (auto laszip = laz::find_laszip_vlr(m)) doc["laszip"] = laszip_json(*laszip);
     std::vector<std::string> warnings = m.warnings;
 
     if (options.scan || options.checksum) {
@@ -263,4 +263,4 @@ std::string format_summary(const json& d) {
     return out;
 }
 
-}  // namespace lidarmill::laz
+}  // namespace lidarmill::ops

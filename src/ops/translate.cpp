@@ -1,14 +1,14 @@
-#include "laz/translate.hpp"
+#include "ops/translate.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
+#include "io/open.hpp"
 #include "las/point_format.hpp"
-#include "laz/open.hpp"
 #include "util/error.hpp"
 
-namespace lidarmill::laz {
+namespace lidarmill::ops {
 
 namespace {
 
@@ -57,7 +57,7 @@ ExtraPlan plan_extra_bytes(const las::FileMetadata& m, const TranslateOptions& o
 
 TranslateResult translate(const std::filesystem::path& input, const std::filesystem::path& output,
                           const TranslateOptions& o) {
-    auto reader = open_reader(input, {o.threads});
+    auto reader = io::open_reader(input, {o.threads});
     const auto& m = reader->metadata();
     const auto& in = m.header;
     const std::uint8_t format = o.point_format.value_or(in.point_format);
@@ -75,22 +75,16 @@ TranslateResult translate(const std::filesystem::path& input, const std::filesys
     const auto record_length =
         static_cast<std::uint16_t>(las::base_record_length(format) + extra.size);
 
-    las::WriterConfig config;
-    config.header = las::derive_header(in, minor, format, record_length);
-    config.header.extra_header_bytes = in.extra_header_bytes;
-    config.vlrs = m.vlrs;
-    if (extra.schema) {
-        std::erase_if(config.vlrs, [](const las::Vlr& v) { return v.is("LASF_Spec", 4); });
-        if (!extra.schema->dimensions.empty()) config.vlrs.push_back(extra.schema->to_vlr());
-    }
-    config.bytes_after_vlrs = m.bytes_after_vlrs;
-    config.evlrs = m.evlrs;
+    las::WriterConfig config = las::writer_config_from(m, {.version_minor = minor,
+                                                           .point_format = format,
+                                                           .record_length = record_length,
+                                                           .extra_bytes = extra.schema});
 
-    WriteOptions wo;
+    io::WriteOptions wo;
     wo.compress = o.compress;
     wo.threads = o.threads;
     if (o.chunk_size) wo.chunk_size = *o.chunk_size;
-    auto writer = create_writer(output, std::move(config), wo);
+    auto writer = io::create_writer(output, std::move(config), wo);
 
     las::RecordConverter converter({in.point_format, in.record_length}, {format, record_length},
                                    extra.ranges);
@@ -117,4 +111,4 @@ TranslateResult translate(const std::filesystem::path& input, const std::filesys
     return result;
 }
 
-}  // namespace lidarmill::laz
+}  // namespace lidarmill::ops

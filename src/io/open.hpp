@@ -1,6 +1,8 @@
 #pragma once
 // The entry points every command uses to read and write point files, whether LAS or
-// LAZ: the LAS container from the las module with the LAZ codec plugged in.
+// LAZ: the LAS container from the las module with the LAZ codec plugged in. It sits
+// above the codec so that laz/ stays the codec and its framing, and every reader of
+// point files (enrich, copc, the commands) opens them the same way.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -11,13 +13,13 @@
 #include "laz/chunk_codec.hpp"
 #include "laz/laszip_vlr.hpp"
 
-namespace lidarmill::laz {
+namespace lidarmill::io {
 
 struct ReadOptions {
     unsigned threads = 0;  // 0 = all cores
     // DecodeScope::positions: only coordinates, returns, scanner channel and class are
     // guaranteed, for passes that need nothing else (faster on layered LAZ).
-    DecodeScope scope = DecodeScope::all;
+    laz::DecodeScope scope = laz::DecodeScope::all;
 };
 
 // Opens a LAS or LAZ file. The LASzip VLR of a LAZ file is parsed and checked against
@@ -25,16 +27,13 @@ struct ReadOptions {
 std::unique_ptr<las::Reader> open_reader(const std::filesystem::path& path,
                                          ReadOptions options = {});
 
-// The parsed LASzip VLR of a file's metadata, if it has one.
-std::optional<LaszipVlr> find_laszip_vlr(const las::FileMetadata& metadata);
-
 struct WriteOptions {
-    std::optional<bool> compress;                  // default: by extension (.laz)
-    std::uint32_t chunk_size = kDefaultChunkSize;  // kVariableChunkSize: caller ends chunks
+    std::optional<bool> compress;                       // default: by extension (.laz)
+    std::uint32_t chunk_size = laz::kDefaultChunkSize;  // kVariableChunkSize: caller ends chunks
     unsigned threads = 0;
     // The LASzip VLR to encode with (its items and chunk size), e.g. a LayerAppender's;
     // default: what LASzip writes for the point format, with chunk_size.
-    std::optional<LaszipVlr> laszip_vlr;
+    std::optional<laz::LaszipVlr> laszip_vlr;
 };
 
 bool is_laz_path(const std::filesystem::path& path);
@@ -42,6 +41,4 @@ bool is_laz_path(const std::filesystem::path& path);
 std::unique_ptr<las::Writer> create_writer(const std::filesystem::path& path,
                                            las::WriterConfig config, WriteOptions options = {});
 
-unsigned resolve_threads(unsigned requested);
-
-}  // namespace lidarmill::laz
+}  // namespace lidarmill::io

@@ -10,7 +10,7 @@
 
 #include "las/convert.hpp"
 
-namespace lidarmill::laz {
+namespace lidarmill::ops {
 
 struct TranslateOptions {
     std::optional<std::uint8_t> point_format;
@@ -32,4 +32,4 @@ struct TranslateResult {
 TranslateResult translate(const std::filesystem::path& input, const std::filesystem::path& output,
                           const TranslateOptions& options);
 
-}  // namespace lidarmill::laz
+}  // namespace lidarmill::ops

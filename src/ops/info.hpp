@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace lidarmill::laz {
+namespace lidarmill::ops {
 
 struct ScanOptions {
     bool scan = true;       // decode every record (class histogram, real bounds)
@@ -25,4 +25,4 @@ nlohmann::json summarize_file(const std::filesystem::path& path, const ScanOptio
 // Human-readable rendering of the document.
 std::string format_summary(const nlohmann::json& summary);
 
-}  // namespace lidarmill::laz
+}  // namespace lidarmill::ops

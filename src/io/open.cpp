@@ -1,39 +1,27 @@
-#include "laz/open.hpp"
+#include "io/open.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <thread>
 
 #include "laz/laz_reader.hpp"
 #include "laz/laz_writer.hpp"
 #include "util/error.hpp"
+#include "util/threads.hpp"
 
-namespace lidarmill::laz {
-
-unsigned resolve_threads(unsigned requested) {
-    if (requested > 0) return requested;
-    return std::max(1u, std::thread::hardware_concurrency());
-}
-
-std::optional<LaszipVlr> find_laszip_vlr(const las::FileMetadata& metadata) {
-    for (const auto& vlr : metadata.vlrs) {
-        if (vlr.is("laszip encoded", 22204)) return LaszipVlr::parse(vlr.data, metadata.path);
-    }
-    return std::nullopt;
-}
+namespace lidarmill::io {
 
 std::unique_ptr<las::Reader> open_reader(const std::filesystem::path& path, ReadOptions options) {
-    const unsigned threads = resolve_threads(options.threads);
-    const DecodeScope scope = options.scope;
+    const unsigned threads = util::resolve_threads(options.threads);
+    const laz::DecodeScope scope = options.scope;
     auto decompressor = [threads, scope](std::shared_ptr<util::File> file,
                                          const las::FileMetadata& m) {
-        auto vlr = find_laszip_vlr(m);
+        auto vlr = laz::find_laszip_vlr(m);
         if (!vlr) throw util::InputError(m.path, "compressed point data but no LASzip VLR");
         vlr->check(m.header.point_format, m.header.record_length, m.path);
-        LazPointData data{m.header.offset_to_point_data, m.point_data_end,
-                          m.header.point_count(),        m.header.point_format,
-                          m.header.record_length,        *vlr};
-        return make_laz_record_reader(std::move(file), data, threads, scope);
+        laz::LazPointData data{m.header.offset_to_point_data, m.point_data_end,
+                               m.header.point_count(),        m.header.point_format,
+                               m.header.record_length,        *vlr};
+        return laz::make_laz_record_reader(std::move(file), data, threads, scope);
     };
     return std::make_unique<las::Reader>(path, decompressor);
 }
@@ -49,14 +37,16 @@ std::unique_ptr<las::Writer> create_writer(const std::filesystem::path& path,
                                            las::WriterConfig config, WriteOptions options) {
     const bool compress = options.compress.value_or(is_laz_path(path));
     if (!compress) return std::make_unique<las::Writer>(path, std::move(config));
-    const unsigned threads = resolve_threads(options.threads);
+    const unsigned threads = util::resolve_threads(options.threads);
     const std::uint32_t chunk_size = options.chunk_size;
     auto encoder = [threads, chunk_size, vlr = options.laszip_vlr](util::File& out,
                                                                    const las::Header& h) {
-        if (vlr) return make_laz_record_writer(out, h.point_format, h.record_length, *vlr, threads);
-        return make_laz_record_writer(out, h.point_format, h.record_length, chunk_size, threads);
+        if (vlr)
+            return laz::make_laz_record_writer(out, h.point_format, h.record_length, *vlr, threads);
+        return laz::make_laz_record_writer(out, h.point_format, h.record_length, chunk_size,
+                                           threads);
     };
     return std::make_unique<las::Writer>(path, std::move(config), encoder);
 }
 
-}  // namespace lidarmill::laz
+}  // namespace lidarmill::io
