@@ -310,8 +310,7 @@ inline void ArithmeticEncoder::renormalize(std::uint64_t base, std::uint32_t len
     // Branch-free, even the choice of whether to renormalise at all: the byte count
     // follows from length's leading zeros. Branches on the carry, on length and a loop
     // over the bytes mispredicted enough to cost more than these few instructions, even on
-    // low-entropy point records (measured: chunk encoding of the bench files 1.2-1.5x faster,
-    // BYTE14 float features 2x; bench/laz_bench.cpp).
+    // low-entropy point records (bench/laz_bench.cpp measures chunk and BYTE14 encoding).
     const std::size_t at = written_;
     if (at >= grow_at_) [[unlikely]]
         grow();

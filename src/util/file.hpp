@@ -37,9 +37,9 @@ class File {
     void flush();
     // Frees the whole pages of [offset, offset + length) (a hole, read back as zeros), for
     // scratch files read once: the page cache they held is reused at once by the writes
-    // that follow. Measured (strace -T, enrich of 20 M points out of core): the output's
-    // write() calls took 0.25 s instead of 0.7-1.1 s once the scratch features were
-    // discarded as the output was merged from them. Best effort (Mode::consume or write):
+    // that follow, instead of the kernel having to write back or evict other pages first
+    // (strace -T shows the output's write() calls of an out-of-core enrich shrink when its
+    // scratch features are discarded as they are merged). Best effort (Mode::consume or write):
     // nothing happens where holes are not supported. Returns the end of the whole pages
     // freed (`offset` if none): where the next discard of the bytes that follow can start.
     std::uint64_t discard(std::uint64_t offset, std::uint64_t length);
