@@ -146,18 +146,8 @@ struct Point10V2State {
         bit_byte.init();
         classification.init();
         user_data.init();
-        for (IntegerCompressor* ic : {&intensity, &source_id, &dx, &dy, &z}) {
-            compress ? ic->init_compressor() : ic->init_decompressor();
-        }
+        for (IntegerCompressor* ic : {&intensity, &source_id, &dx, &dy, &z}) ic->init(compress);
         std::memcpy(last.data(), first, 20);
-    }
-
-    // Contexts of y and z from the k of the previous corrector(s), as LASzip derives them.
-    static std::uint32_t y_context(std::uint32_t n, std::uint32_t k_x) {
-        return (n == 1 ? 1u : 0u) + (k_x < 20 ? (k_x & ~1u) : 20u);
-    }
-    static std::uint32_t z_context(std::uint32_t n, std::uint32_t k_xy) {
-        return (n == 1 ? 1u : 0u) + (k_xy < 18 ? (k_xy & ~1u) : 18u);
     }
 
     ArithmeticModel changed_values;
@@ -240,14 +230,12 @@ class Point10V2Decoder final : public ItemDecoder {
         store_le(last + kX, wrap_add(load_le<std::int32_t>(last + kX), diff));
         s_.x_median[m].add(diff);
 
-        diff =
-            s_.dy.decompress(dec_, s_.y_median[m].get(), Point10V2State::y_context(n, s_.dx.k()));
+        diff = s_.dy.decompress(dec_, s_.y_median[m].get(), detail::y_context(n, s_.dx.k()));
         store_le(last + kY, wrap_add(load_le<std::int32_t>(last + kY), diff));
         s_.y_median[m].add(diff);
 
         const std::uint32_t k_xy = (s_.dx.k() + s_.dy.k()) / 2;
-        const std::int32_t z =
-            s_.z.decompress(dec_, s_.last_height[l], Point10V2State::z_context(n, k_xy));
+        const std::int32_t z = s_.z.decompress(dec_, s_.last_height[l], detail::z_context(n, k_xy));
         store_le(last + kZ, z);
         s_.last_height[l] = z;
         std::memcpy(item, last, 20);
@@ -300,12 +288,12 @@ class Point10V2Encoder final : public ItemEncoder {
         s_.x_median[m].add(diff);
 
         diff = wrap_sub(load_le<std::int32_t>(item + kY), load_le<std::int32_t>(last + kY));
-        s_.dy.compress(enc_, s_.y_median[m].get(), diff, Point10V2State::y_context(n, s_.dx.k()));
+        s_.dy.compress(enc_, s_.y_median[m].get(), diff, detail::y_context(n, s_.dx.k()));
         s_.y_median[m].add(diff);
 
         const std::uint32_t k_xy = (s_.dx.k() + s_.dy.k()) / 2;
         const auto z = load_le<std::int32_t>(item + kZ);
-        s_.z.compress(enc_, s_.last_height[l], z, Point10V2State::z_context(n, k_xy));
+        s_.z.compress(enc_, s_.last_height[l], z, detail::z_context(n, k_xy));
         s_.last_height[l] = z;
         std::memcpy(s_.last.data(), item, 20);
     }
