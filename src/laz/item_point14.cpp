@@ -62,6 +62,26 @@ std::uint32_t current_return_kind(std::uint32_t n, std::uint32_t r) {
     return (r == 1 ? 2u : 0u) + (r >= n ? 1u : 0u);
 }
 
+// The prediction slots and contexts a point's number of returns `n`, return number `r`
+// and GPS time change select; encoder and decoder must pick the same ones.
+struct ReturnSlots {
+    ReturnSlots(std::uint32_t n, std::uint32_t r, bool gps_time_change)
+        : median((kReturnMap6[n][r] << 1) | (gps_time_change ? 1u : 0u)),
+          z(kReturnLevel8[n][r]),
+          kind(current_return_kind(n, r)),
+          intensity((kind << 1) | (gps_time_change ? 1u : 0u)) {}
+
+    // The classification model, by the last class and whether this is a single return.
+    std::uint32_t classification(std::uint8_t last_class) const {
+        return ((last_class & 0x1Fu) << 1) + (kind == 3 ? 1u : 0u);
+    }
+
+    std::uint32_t median;     // of the XY difference medians
+    std::uint32_t z;          // of the last Z values: the penetration level
+    std::uint32_t kind;       // current return kind, the intensity context
+    std::uint32_t intensity;  // of the last intensities
+};
+
 // The context POINT14 hands to the other items of the point (see Revision).
 std::uint32_t items_context(Revision revision, bool channel_changed, std::uint32_t channel) {
     return revision == Revision::v4 || channel_changed ? channel : 0;
@@ -210,31 +230,28 @@ std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
     }
     last->return_number = static_cast<std::uint8_t>(r);
 
-    const std::uint32_t m = kReturnMap6[n][r];
-    const std::uint32_t l = kReturnLevel8[n][r];
-    const std::uint32_t cpr = current_return_kind(n, r);
-    const std::uint32_t median_slot = (m << 1) | (gps_time_change ? 1u : 0u);
+    const ReturnSlots slots(n, r, gps_time_change);
 
     const std::int32_t dx =
-        c->ic_dx.decompress(xy, c->last_x_diff[median_slot].get(), n == 1 ? 1 : 0);
+        c->ic_dx.decompress(xy, c->last_x_diff[slots.median].get(), n == 1 ? 1 : 0);
     last->x = detail::wrap_add(last->x, dx);
-    c->last_x_diff[median_slot].add(dx);
+    c->last_x_diff[slots.median].add(dx);
 
-    const std::int32_t dy = c->ic_dy.decompress(xy, c->last_y_diff[median_slot].get(),
+    const std::int32_t dy = c->ic_dy.decompress(xy, c->last_y_diff[slots.median].get(),
                                                 detail::y_context(n, c->ic_dx.k()));
     last->y = detail::wrap_add(last->y, dy);
-    c->last_y_diff[median_slot].add(dy);
+    c->last_y_diff[slots.median].add(dy);
 
     if (has_layer_[kZ]) {
         const std::uint32_t k = (c->ic_dx.k() + c->ic_dy.k()) / 2;
-        last->z = c->ic_z.decompress(dec_[kZ], c->last_z[l], detail::z_context(n, k));
-        c->last_z[l] = last->z;
+        last->z = c->ic_z.decompress(dec_[kZ], c->last_z[slots.z], detail::z_context(n, k));
+        c->last_z[slots.z] = last->z;
     }
 
     if (has_layer_[kClassification]) {
-        const std::uint32_t ccc = ((last->classification & 0x1Fu) << 1) + (cpr == 3 ? 1u : 0u);
-        last->classification = static_cast<std::uint8_t>(
-            dec_[kClassification].decode_symbol(lazy_model(c->classification[ccc], 256, false)));
+        const std::uint32_t context = slots.classification(last->classification);
+        last->classification = static_cast<std::uint8_t>(dec_[kClassification].decode_symbol(
+            lazy_model(c->classification[context], 256, false)));
     }
 
     if (has_layer_[kFlags]) {
@@ -243,10 +260,9 @@ std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
     }
 
     if (has_layer_[kIntensity]) {
-        const std::uint32_t slot = (cpr << 1) | (gps_time_change ? 1u : 0u);
-        const auto intensity = static_cast<std::uint16_t>(
-            c->ic_intensity.decompress(dec_[kIntensity], c->last_intensity[slot], cpr));
-        c->last_intensity[slot] = intensity;
+        const auto intensity = static_cast<std::uint16_t>(c->ic_intensity.decompress(
+            dec_[kIntensity], c->last_intensity[slots.intensity], slots.kind));
+        c->last_intensity[slots.intensity] = intensity;
         last->intensity = intensity;
     }
 
@@ -352,37 +368,33 @@ std::uint32_t Point14Encoder::encode(const std::uint8_t* record) {
         }
     }
 
-    const std::uint32_t m = kReturnMap6[n][r];
-    const std::uint32_t l = kReturnLevel8[n][r];
-    const std::uint32_t cpr = current_return_kind(n, r);
-    const std::uint32_t median_slot = (m << 1) | (gps_time_change ? 1u : 0u);
+    const ReturnSlots slots(n, r, gps_time_change);
 
     const std::int32_t dx = detail::wrap_sub(now.x, last->x);
-    c->ic_dx.compress(xy, c->last_x_diff[median_slot].get(), dx, n == 1 ? 1 : 0);
-    c->last_x_diff[median_slot].add(dx);
+    c->ic_dx.compress(xy, c->last_x_diff[slots.median].get(), dx, n == 1 ? 1 : 0);
+    c->last_x_diff[slots.median].add(dx);
 
     const std::int32_t dy = detail::wrap_sub(now.y, last->y);
-    c->ic_dy.compress(xy, c->last_y_diff[median_slot].get(), dy,
+    c->ic_dy.compress(xy, c->last_y_diff[slots.median].get(), dy,
                       detail::y_context(n, c->ic_dx.k()));
-    c->last_y_diff[median_slot].add(dy);
+    c->last_y_diff[slots.median].add(dy);
 
     const std::uint32_t k = (c->ic_dx.k() + c->ic_dy.k()) / 2;
-    c->ic_z.compress(enc_[kZ], c->last_z[l], now.z, detail::z_context(n, k));
-    c->last_z[l] = now.z;
+    c->ic_z.compress(enc_[kZ], c->last_z[slots.z], now.z, detail::z_context(n, k));
+    c->last_z[slots.z] = now.z;
 
     if (now.classification != last->classification) changed_[kClassification] = true;
-    const std::uint32_t ccc = ((last->classification & 0x1Fu) << 1) + (cpr == 3 ? 1u : 0u);
-    enc_[kClassification].encode_symbol(lazy_model(c->classification[ccc], 256, true),
-                                        now.classification);
+    enc_[kClassification].encode_symbol(
+        lazy_model(c->classification[slots.classification(last->classification)], 256, true),
+        now.classification);
 
     if (now.flags != last->flags) changed_[kFlags] = true;
     enc_[kFlags].encode_symbol(lazy_model(c->flags[last->flags], 64, true), now.flags);
 
     if (now.intensity != last->intensity) changed_[kIntensity] = true;
-    const std::uint32_t intensity_slot = (cpr << 1) | (gps_time_change ? 1u : 0u);
-    c->ic_intensity.compress(enc_[kIntensity], c->last_intensity[intensity_slot], now.intensity,
-                             cpr);
-    c->last_intensity[intensity_slot] = now.intensity;
+    c->ic_intensity.compress(enc_[kIntensity], c->last_intensity[slots.intensity], now.intensity,
+                             slots.kind);
+    c->last_intensity[slots.intensity] = now.intensity;
 
     if (scan_angle_change) {
         changed_[kScanAngle] = true;
