@@ -28,6 +28,19 @@ std::uint32_t scan_direction(const std::uint8_t* p) {
     return (p[kReturnByte] >> 6) & 1u;
 }
 
+// The v2 prediction slots a record's return byte selects; encoder and decoder must pick
+// the same ones.
+struct ReturnSlots {
+    explicit ReturnSlots(const std::uint8_t* record)
+        : n(number_of_returns(record)),
+          m(detail::kNumberReturnMap[n][return_number(record)]),
+          l(detail::kNumberReturnLevel[n][return_number(record)]) {}
+
+    std::uint32_t n;  // number of returns
+    std::uint32_t m;  // of the XY medians and last intensities
+    std::uint32_t l;  // of the last heights
+};
+
 // ---------------------------------------------------------------- version 1 (decode only)
 
 class Point10V1Decoder final : public ItemDecoder {
@@ -181,19 +194,17 @@ class Point10V2Decoder final : public ItemDecoder {
     void decode(std::uint8_t* item) override {
         std::uint8_t* last = s_.last.data();
         const std::uint32_t changed = dec_.decode_symbol(s_.changed_values);
-        std::uint32_t r;
-        std::uint32_t n;
-        std::uint32_t m;
-        std::uint32_t l;
+        if (changed & 32) {
+            last[kReturnByte] =
+                static_cast<std::uint8_t>(dec_.decode_symbol(s_.bit_byte[last[kReturnByte]]));
+        }
+        const ReturnSlots slots(last);
+        const std::uint32_t n = slots.n;
+        const std::uint32_t m = slots.m;
+        const std::uint32_t l = slots.l;
+        // Unlike the other fields, intensity is reset to the slot's last value whenever
+        // anything changed.
         if (changed != 0) {
-            if (changed & 32) {
-                last[kReturnByte] =
-                    static_cast<std::uint8_t>(dec_.decode_symbol(s_.bit_byte[last[kReturnByte]]));
-            }
-            r = return_number(last);
-            n = number_of_returns(last);
-            m = detail::kNumberReturnMap[n][r];
-            l = detail::kNumberReturnLevel[n][r];
             if (changed & 16) {
                 const auto intensity = static_cast<std::uint16_t>(
                     s_.intensity.decompress(dec_, s_.last_intensity[m], m < 3 ? m : 3));
@@ -219,11 +230,6 @@ class Point10V2Decoder final : public ItemDecoder {
                 store_le(last + kSourceId, static_cast<std::uint16_t>(s_.source_id.decompress(
                                                dec_, load_le<std::uint16_t>(last + kSourceId))));
             }
-        } else {
-            r = return_number(last);
-            n = number_of_returns(last);
-            m = detail::kNumberReturnMap[n][r];
-            l = detail::kNumberReturnLevel[n][r];
         }
 
         std::int32_t diff = s_.dx.decompress(dec_, s_.x_median[m].get(), n == 1 ? 1 : 0);
@@ -254,10 +260,10 @@ class Point10V2Encoder final : public ItemEncoder {
 
     void encode(const std::uint8_t* item) override {
         const std::uint8_t* last = s_.last.data();
-        const std::uint32_t r = return_number(item);
-        const std::uint32_t n = number_of_returns(item);
-        const std::uint32_t m = detail::kNumberReturnMap[n][r];
-        const std::uint32_t l = detail::kNumberReturnLevel[n][r];
+        const ReturnSlots slots(item);
+        const std::uint32_t n = slots.n;
+        const std::uint32_t m = slots.m;
+        const std::uint32_t l = slots.l;
         const auto intensity = load_le<std::uint16_t>(item + kIntensity);
         const auto source_id = load_le<std::uint16_t>(item + kSourceId);
         const auto last_source_id = load_le<std::uint16_t>(last + kSourceId);
