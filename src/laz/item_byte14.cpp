@@ -74,8 +74,7 @@ void Byte14Encoder::done() {
 }
 
 std::span<const std::uint8_t> Byte14Encoder::layer(std::size_t i) const {
-    if (!changed_[i]) return {};
-    return enc_[i].bytes();
+    return layer_bytes(enc_[i], changed_[i] != 0);
 }
 
 }  // namespace lidarmill::laz::layered

@@ -426,8 +426,7 @@ void Point14Encoder::done() {
 }
 
 std::span<const std::uint8_t> Point14Encoder::layer(std::size_t i) const {
-    if (!changed_[i]) return {};
-    return enc_[i].bytes();
+    return layer_bytes(enc_[i], changed_[i]);
 }
 
 }  // namespace lidarmill::laz::layered

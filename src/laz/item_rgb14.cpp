@@ -85,11 +85,7 @@ void ColorEncoder::done() {
 }
 
 std::span<const std::uint8_t> ColorEncoder::layer(std::size_t i) const {
-    if (i == 0)
-        return changed_rgb_ ? std::span<const std::uint8_t>(enc_rgb_.bytes())
-                            : std::span<const std::uint8_t>();
-    return changed_nir_ ? std::span<const std::uint8_t>(enc_nir_.bytes())
-                        : std::span<const std::uint8_t>();
+    return i == 0 ? layer_bytes(enc_rgb_, changed_rgb_) : layer_bytes(enc_nir_, changed_nir_);
 }
 
 }  // namespace lidarmill::laz::layered

@@ -57,8 +57,7 @@ void WavePacket14Encoder::done() {
 }
 
 std::span<const std::uint8_t> WavePacket14Encoder::layer(std::size_t) const {
-    if (!changed_) return {};
-    return enc_.bytes();
+    return layer_bytes(enc_, changed_);
 }
 
 }  // namespace lidarmill::laz::layered

@@ -101,6 +101,13 @@ class ChannelContexts {
     std::uint32_t current_ = 0;
 };
 
+// What an encoder hands over for one layer: nothing when the layer's field never changed
+// in the chunk (the reader then repeats the first record's value), else the coded bytes.
+inline std::span<const std::uint8_t> layer_bytes(const ArithmeticEncoder& enc, bool changed) {
+    if (!changed) return {};
+    return enc.bytes();
+}
+
 // ---------------------------------------------------------------- POINT14 (30 bytes)
 
 // The fields of a point format 6 core record that POINT14 predicts from.
