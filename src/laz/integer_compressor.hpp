@@ -18,6 +18,8 @@ class IntegerCompressor {
     // Create (once) and reset the models for the given direction.
     void init_decompressor() { init_models(false); }
     void init_compressor() { init_models(true); }
+    // The same for a codec whose direction is a run-time flag (state shared by both).
+    void init(bool compress) { init_models(compress); }
 
     std::int32_t decompress(ArithmeticDecoder& dec, std::int32_t pred, std::uint32_t context = 0);
     void compress(ArithmeticEncoder& enc, std::int32_t pred, std::int32_t real,

@@ -31,58 +31,55 @@ class ByteV1Decoder final : public ItemDecoder {
     std::vector<std::uint8_t> last_;
 };
 
-std::vector<ArithmeticModel> byte_models(std::uint16_t size, bool compress) {
-    std::vector<ArithmeticModel> models;
-    models.reserve(size);
-    for (std::uint16_t i = 0; i < size; ++i) models.emplace_back(256, compress);
-    return models;
-}
+// The models and last bytes the v2 encoder and decoder must evolve identically.
+struct ByteV2State {
+    ByteV2State(std::uint16_t size, bool compress)
+        : models(detail::make_models(size, 256, compress)), last(size) {}
+
+    void init(const std::uint8_t* first) {
+        for (auto& m : models) m.init();
+        std::memcpy(last.data(), first, last.size());
+    }
+
+    std::vector<ArithmeticModel> models;  // one per byte
+    std::vector<std::uint8_t> last;
+};
 
 class ByteV2Decoder final : public ItemDecoder {
   public:
-    ByteV2Decoder(std::uint16_t size, ArithmeticDecoder& dec)
-        : dec_(dec), models_(byte_models(size, false)), last_(size) {}
+    ByteV2Decoder(std::uint16_t size, ArithmeticDecoder& dec) : dec_(dec), s_(size, false) {}
 
-    void init(const std::uint8_t* first) override {
-        for (auto& m : models_) m.init();
-        std::memcpy(last_.data(), first, last_.size());
-    }
+    void init(const std::uint8_t* first) override { s_.init(first); }
 
     void decode(std::uint8_t* item) override {
-        for (std::size_t i = 0; i < last_.size(); ++i) {
-            last_[i] = detail::fold_u8(
-                static_cast<std::int32_t>(last_[i] + dec_.decode_symbol(models_[i])));
+        for (std::size_t i = 0; i < s_.last.size(); ++i) {
+            s_.last[i] = detail::fold_u8(
+                static_cast<std::int32_t>(s_.last[i] + dec_.decode_symbol(s_.models[i])));
         }
-        std::memcpy(item, last_.data(), last_.size());
+        std::memcpy(item, s_.last.data(), s_.last.size());
     }
 
   private:
     ArithmeticDecoder& dec_;
-    std::vector<ArithmeticModel> models_;
-    std::vector<std::uint8_t> last_;
+    ByteV2State s_;
 };
 
 class ByteV2Encoder final : public ItemEncoder {
   public:
-    ByteV2Encoder(std::uint16_t size, ArithmeticEncoder& enc)
-        : enc_(enc), models_(byte_models(size, true)), last_(size) {}
+    ByteV2Encoder(std::uint16_t size, ArithmeticEncoder& enc) : enc_(enc), s_(size, true) {}
 
-    void init(const std::uint8_t* first) override {
-        for (auto& m : models_) m.init();
-        std::memcpy(last_.data(), first, last_.size());
-    }
+    void init(const std::uint8_t* first) override { s_.init(first); }
 
     void encode(const std::uint8_t* item) override {
-        for (std::size_t i = 0; i < last_.size(); ++i) {
-            enc_.encode_symbol(models_[i], detail::fold_u8(item[i] - last_[i]));
+        for (std::size_t i = 0; i < s_.last.size(); ++i) {
+            enc_.encode_symbol(s_.models[i], detail::fold_u8(item[i] - s_.last[i]));
         }
-        std::memcpy(last_.data(), item, last_.size());
+        std::memcpy(s_.last.data(), item, s_.last.size());
     }
 
   private:
     ArithmeticEncoder& enc_;
-    std::vector<ArithmeticModel> models_;
-    std::vector<std::uint8_t> last_;
+    ByteV2State s_;
 };
 
 }  // namespace

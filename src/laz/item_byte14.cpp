@@ -8,10 +8,8 @@
 
 namespace lidarmill::laz::layered {
 
-Byte14Context::Byte14Context(std::size_t count, bool compress) : last(count, 0) {
-    models.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) models.emplace_back(256, compress);
-}
+Byte14Context::Byte14Context(std::size_t count, bool compress)
+    : last(count, 0), models(detail::make_models(count, 256, compress)) {}
 
 void Byte14Context::init(const std::uint8_t* seed) {
     for (auto& m : models) m.init();
@@ -22,13 +20,7 @@ void Byte14Context::init(const std::uint8_t* seed) {
 // ------------------------------------------------------------------------ decoder
 
 Byte14Decoder::Byte14Decoder(std::size_t count, Revision revision)
-    : count_(count), revision_(revision), dec_(count), has_layer_(count, 0) {}
-
-Byte14Context& Byte14Decoder::context(std::uint32_t channel) {
-    auto& slot = contexts_[channel];
-    if (!slot) slot = std::make_unique<Byte14Context>(count_, false);
-    return *slot;
-}
+    : Byte14Item(count, revision, false), dec_(count), has_layer_(count, 0) {}
 
 void Byte14Decoder::init(LayerBytes layers, const std::uint8_t* first,
                          std::uint32_t context_index) {
@@ -36,25 +28,12 @@ void Byte14Decoder::init(LayerBytes layers, const std::uint8_t* first,
         has_layer_[i] = layers[i].empty() ? 0 : 1;
         if (has_layer_[i]) dec_[i].init(layers[i]);
     }
-    for (auto& c : contexts_)
-        if (c) c->unused = true;
-    current_ = context_index;
-    context(current_).init(first);
+    contexts_.start(context_index).init(first);
 }
 
 void Byte14Decoder::decode(std::uint8_t* item, std::uint32_t context_index) {
-    std::uint8_t* last = contexts_[current_]->last.data();
-    if (current_ != context_index) {
-        current_ = context_index;
-        Byte14Context& next = context(context_index);
-        if (next.unused) {
-            next.init(last);
-            last = next.last.data();
-        } else if (revision_ == Revision::v4) {
-            last = next.last.data();
-        }
-    }
-    Byte14Context& c = *contexts_[current_];
+    std::uint8_t* last = contexts_.follow(context_index, revision_);
+    Byte14Context& c = contexts_.current();
     for (std::size_t i = 0; i < count_; ++i) {
         if (has_layer_[i])
             last[i] = static_cast<std::uint8_t>(last[i] + dec_[i].decode_symbol(c.models[i]));
@@ -65,41 +44,21 @@ void Byte14Decoder::decode(std::uint8_t* item, std::uint32_t context_index) {
 // ------------------------------------------------------------------------ encoder
 
 Byte14Encoder::Byte14Encoder(std::size_t count, Revision revision)
-    : count_(count), revision_(revision), enc_(count), changed_(count, 0) {}
-
-Byte14Context& Byte14Encoder::context(std::uint32_t channel) {
-    auto& slot = contexts_[channel];
-    if (!slot) slot = std::make_unique<Byte14Context>(count_, true);
-    return *slot;
-}
+    : Byte14Item(count, revision, true), enc_(count), changed_(count, 0) {}
 
 void Byte14Encoder::init(const std::uint8_t* first, std::uint32_t context_index) {
     for (auto& e : enc_) e.reset();
     std::fill(changed_.begin(), changed_.end(), 0);
-    for (auto& c : contexts_)
-        if (c) c->unused = true;
-    current_ = context_index;
-    context(current_).init(first);
+    contexts_.start(context_index).init(first);
 }
 
 void Byte14Encoder::encode(const std::uint8_t* item, std::uint32_t context_index) {
-    std::uint8_t* last = contexts_[current_]->last.data();
-    if (current_ != context_index) {
-        current_ = context_index;
-        Byte14Context& next = context(context_index);
-        if (next.unused) {
-            next.init(last);
-            last = next.last.data();
-        } else if (revision_ == Revision::v4) {
-            last = next.last.data();
-        }
-    }
+    std::uint8_t* last = contexts_.follow(context_index, revision_);
     // Three passes over the bytes rather than one: with the bookkeeping stores out of the
-    // coding loop, the 48 or so independent coders overlap far better (with the
-    // branch-free coder, 2x on float features; bench BM_Byte14Encode). Plain pointers in
-    // locals, because every byte the coders store could alias the vectors' bookkeeping,
-    // which the compiler would otherwise reload per byte.
-    ArithmeticModel* models = contexts_[current_]->models.data();
+    // coding loop, the 48 or so independent coders overlap far better (bench
+    // BM_Byte14Encode). Plain pointers in locals, because every byte the coders store could alias
+    // the vectors' bookkeeping, which the compiler would otherwise reload per byte.
+    ArithmeticModel* models = contexts_.current().models.data();
     ArithmeticEncoder* enc = enc_.data();
     const std::size_t count = count_;
     for (std::size_t i = 0; i < count; ++i)
@@ -115,8 +74,7 @@ void Byte14Encoder::done() {
 }
 
 std::span<const std::uint8_t> Byte14Encoder::layer(std::size_t i) const {
-    if (!changed_[i]) return {};
-    return enc_[i].bytes();
+    return layer_bytes(enc_[i], changed_[i] != 0);
 }
 
 }  // namespace lidarmill::laz::layered

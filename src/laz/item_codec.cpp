@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "laz/gps_time_coder.hpp"
 #include "util/error.hpp"
 
 namespace lidarmill::laz {
@@ -68,6 +69,10 @@ void StreamingMedian5::add(std::int32_t v) {
             high_ = true;
         }
     }
+}
+
+void throw_gps_switch_loop() {
+    throw util::InputError("", "corrupt GPS time layer (sequence switch loop)");
 }
 
 }  // namespace detail

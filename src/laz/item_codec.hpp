@@ -6,8 +6,10 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "laz/arithmetic.hpp"
+#include "laz/coder_utils.hpp"
 #include "laz/integer_compressor.hpp"
 #include "laz/laszip_vlr.hpp"
 
@@ -47,26 +49,6 @@ std::unique_ptr<ItemEncoder> make_wavepacket13_encoder(ArithmeticEncoder& enc);
 
 namespace detail {
 
-// Byte arithmetic that wraps like LASzip's U8_FOLD.
-inline std::uint8_t fold_u8(std::int32_t value) {
-    return static_cast<std::uint8_t>(value);
-}
-
-inline std::int32_t clamp_u8(std::int32_t value) {
-    return value <= 0 ? 0 : (value >= 255 ? 255 : value);
-}
-
-// Two's complement wrap-around without signed-overflow UB.
-inline std::int32_t wrap_add(std::int32_t a, std::int32_t b) {
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
-}
-inline std::int32_t wrap_sub(std::int32_t a, std::int32_t b) {
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) - static_cast<std::uint32_t>(b));
-}
-inline std::int32_t wrap_mul(std::int32_t a, std::int32_t b) {
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
-}
-
 // Running median of the last five values, updated in O(1) as in LASzip.
 class StreamingMedian5 {
   public:
@@ -81,6 +63,24 @@ class StreamingMedian5 {
     std::array<std::int32_t, 5> values_{};
     bool high_ = true;
 };
+
+// Contexts of the y and z correctors of POINT10 v2 and POINT14, from the k of the
+// previous corrector(s) and whether the point is a single return, as LASzip derives them.
+constexpr std::uint32_t y_context(std::uint32_t n, std::uint32_t k_x) {
+    return (n == 1 ? 1u : 0u) + (k_x < 20 ? (k_x & ~1u) : 20u);
+}
+constexpr std::uint32_t z_context(std::uint32_t n, std::uint32_t k_xy) {
+    return (n == 1 ? 1u : 0u) + (k_xy < 18 ? (k_xy & ~1u) : 18u);
+}
+
+// `count` independent models of `symbols` symbols each.
+inline std::vector<ArithmeticModel> make_models(std::size_t count, std::uint32_t symbols,
+                                                bool compress) {
+    std::vector<ArithmeticModel> models;
+    models.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) models.emplace_back(symbols, compress);
+    return models;
+}
 
 // Context tables indexed [number_of_returns][return_number]; they also separate the
 // "impossible" combinations some writers produce.

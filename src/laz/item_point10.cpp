@@ -28,6 +28,19 @@ std::uint32_t scan_direction(const std::uint8_t* p) {
     return (p[kReturnByte] >> 6) & 1u;
 }
 
+// The v2 prediction slots a record's return byte selects; encoder and decoder must pick
+// the same ones.
+struct ReturnSlots {
+    explicit ReturnSlots(const std::uint8_t* record)
+        : n(number_of_returns(record)),
+          m(detail::kNumberReturnMap[n][return_number(record)]),
+          l(detail::kNumberReturnLevel[n][return_number(record)]) {}
+
+    std::uint32_t n;  // number of returns
+    std::uint32_t m;  // of the XY medians and last intensities
+    std::uint32_t l;  // of the last heights
+};
+
 // ---------------------------------------------------------------- version 1 (decode only)
 
 class Point10V1Decoder final : public ItemDecoder {
@@ -146,18 +159,8 @@ struct Point10V2State {
         bit_byte.init();
         classification.init();
         user_data.init();
-        for (IntegerCompressor* ic : {&intensity, &source_id, &dx, &dy, &z}) {
-            compress ? ic->init_compressor() : ic->init_decompressor();
-        }
+        for (IntegerCompressor* ic : {&intensity, &source_id, &dx, &dy, &z}) ic->init(compress);
         std::memcpy(last.data(), first, 20);
-    }
-
-    // Contexts of y and z from the k of the previous corrector(s), as LASzip derives them.
-    static std::uint32_t y_context(std::uint32_t n, std::uint32_t k_x) {
-        return (n == 1 ? 1u : 0u) + (k_x < 20 ? (k_x & ~1u) : 20u);
-    }
-    static std::uint32_t z_context(std::uint32_t n, std::uint32_t k_xy) {
-        return (n == 1 ? 1u : 0u) + (k_xy < 18 ? (k_xy & ~1u) : 18u);
     }
 
     ArithmeticModel changed_values;
@@ -191,19 +194,17 @@ class Point10V2Decoder final : public ItemDecoder {
     void decode(std::uint8_t* item) override {
         std::uint8_t* last = s_.last.data();
         const std::uint32_t changed = dec_.decode_symbol(s_.changed_values);
-        std::uint32_t r;
-        std::uint32_t n;
-        std::uint32_t m;
-        std::uint32_t l;
+        if (changed & 32) {
+            last[kReturnByte] =
+                static_cast<std::uint8_t>(dec_.decode_symbol(s_.bit_byte[last[kReturnByte]]));
+        }
+        const ReturnSlots slots(last);
+        const std::uint32_t n = slots.n;
+        const std::uint32_t m = slots.m;
+        const std::uint32_t l = slots.l;
+        // Unlike the other fields, intensity is reset to the slot's last value whenever
+        // anything changed.
         if (changed != 0) {
-            if (changed & 32) {
-                last[kReturnByte] =
-                    static_cast<std::uint8_t>(dec_.decode_symbol(s_.bit_byte[last[kReturnByte]]));
-            }
-            r = return_number(last);
-            n = number_of_returns(last);
-            m = detail::kNumberReturnMap[n][r];
-            l = detail::kNumberReturnLevel[n][r];
             if (changed & 16) {
                 const auto intensity = static_cast<std::uint16_t>(
                     s_.intensity.decompress(dec_, s_.last_intensity[m], m < 3 ? m : 3));
@@ -229,25 +230,18 @@ class Point10V2Decoder final : public ItemDecoder {
                 store_le(last + kSourceId, static_cast<std::uint16_t>(s_.source_id.decompress(
                                                dec_, load_le<std::uint16_t>(last + kSourceId))));
             }
-        } else {
-            r = return_number(last);
-            n = number_of_returns(last);
-            m = detail::kNumberReturnMap[n][r];
-            l = detail::kNumberReturnLevel[n][r];
         }
 
         std::int32_t diff = s_.dx.decompress(dec_, s_.x_median[m].get(), n == 1 ? 1 : 0);
         store_le(last + kX, wrap_add(load_le<std::int32_t>(last + kX), diff));
         s_.x_median[m].add(diff);
 
-        diff =
-            s_.dy.decompress(dec_, s_.y_median[m].get(), Point10V2State::y_context(n, s_.dx.k()));
+        diff = s_.dy.decompress(dec_, s_.y_median[m].get(), detail::y_context(n, s_.dx.k()));
         store_le(last + kY, wrap_add(load_le<std::int32_t>(last + kY), diff));
         s_.y_median[m].add(diff);
 
         const std::uint32_t k_xy = (s_.dx.k() + s_.dy.k()) / 2;
-        const std::int32_t z =
-            s_.z.decompress(dec_, s_.last_height[l], Point10V2State::z_context(n, k_xy));
+        const std::int32_t z = s_.z.decompress(dec_, s_.last_height[l], detail::z_context(n, k_xy));
         store_le(last + kZ, z);
         s_.last_height[l] = z;
         std::memcpy(item, last, 20);
@@ -266,10 +260,10 @@ class Point10V2Encoder final : public ItemEncoder {
 
     void encode(const std::uint8_t* item) override {
         const std::uint8_t* last = s_.last.data();
-        const std::uint32_t r = return_number(item);
-        const std::uint32_t n = number_of_returns(item);
-        const std::uint32_t m = detail::kNumberReturnMap[n][r];
-        const std::uint32_t l = detail::kNumberReturnLevel[n][r];
+        const ReturnSlots slots(item);
+        const std::uint32_t n = slots.n;
+        const std::uint32_t m = slots.m;
+        const std::uint32_t l = slots.l;
         const auto intensity = load_le<std::uint16_t>(item + kIntensity);
         const auto source_id = load_le<std::uint16_t>(item + kSourceId);
         const auto last_source_id = load_le<std::uint16_t>(last + kSourceId);
@@ -300,12 +294,12 @@ class Point10V2Encoder final : public ItemEncoder {
         s_.x_median[m].add(diff);
 
         diff = wrap_sub(load_le<std::int32_t>(item + kY), load_le<std::int32_t>(last + kY));
-        s_.dy.compress(enc_, s_.y_median[m].get(), diff, Point10V2State::y_context(n, s_.dx.k()));
+        s_.dy.compress(enc_, s_.y_median[m].get(), diff, detail::y_context(n, s_.dx.k()));
         s_.y_median[m].add(diff);
 
         const std::uint32_t k_xy = (s_.dx.k() + s_.dy.k()) / 2;
         const auto z = load_le<std::int32_t>(item + kZ);
-        s_.z.compress(enc_, s_.last_height[l], z, Point10V2State::z_context(n, k_xy));
+        s_.z.compress(enc_, s_.last_height[l], z, detail::z_context(n, k_xy));
         s_.last_height[l] = z;
         std::memcpy(s_.last.data(), item, 20);
     }

@@ -1,9 +1,6 @@
 // POINT14 (versions 2, 3 and 4 code identically): the core point of formats 6-10 in
-// nine layers. Bit-compatible with LASzip's LASreadItemCompressed_POINT14_v3/_v4.
-#include <cmath>
-#include <cstring>
-#include <limits>
-
+// nine layers. Bit-compatible with LASzip's LASreadItemCompressed_POINT14_v3/_v4. The
+// GPS time layer is GPSTIME11's coding (gps_time_coder.hpp).
 #include "laz/layered_items.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
@@ -55,12 +52,6 @@ constexpr std::uint32_t kScanAngleChanged = 1u << 3;
 constexpr std::uint32_t kReturnCountChanged = 1u << 2;
 // The low two bits: return number same (0), +1 (1), -1 (2) or coded (3), modulo 16.
 
-// GPS time multiplier symbols.
-constexpr std::int32_t kGpsMulti = 500;
-constexpr std::int32_t kGpsMultiMinus = -10;
-constexpr std::uint32_t kGpsMultiCodeFull = kGpsMulti - kGpsMultiMinus + 1;  // 511
-constexpr std::uint32_t kGpsMultiSymbols = kGpsMulti - kGpsMultiMinus + 5;   // 516
-
 // Return kind of the previous point: first (1) / last (2) / both / neither.
 std::uint32_t last_return_kind(const Point14Fields& p) {
     return (p.return_number == 1 ? 1u : 0u) + (p.return_number >= p.number_of_returns ? 2u : 0u);
@@ -71,44 +62,29 @@ std::uint32_t current_return_kind(std::uint32_t n, std::uint32_t r) {
     return (r == 1 ? 2u : 0u) + (r >= n ? 1u : 0u);
 }
 
-std::uint32_t y_context(std::uint32_t n, std::uint32_t k_x) {
-    return (n == 1 ? 1u : 0u) + (k_x < 20 ? (k_x & ~1u) : 20u);
-}
+// The prediction slots and contexts a point's number of returns `n`, return number `r`
+// and GPS time change select; encoder and decoder must pick the same ones.
+struct ReturnSlots {
+    ReturnSlots(std::uint32_t n, std::uint32_t r, bool gps_time_change)
+        : median((kReturnMap6[n][r] << 1) | (gps_time_change ? 1u : 0u)),
+          z(kReturnLevel8[n][r]),
+          kind(current_return_kind(n, r)),
+          intensity((kind << 1) | (gps_time_change ? 1u : 0u)) {}
 
-std::uint32_t z_context(std::uint32_t n, std::uint32_t k_xy) {
-    return (n == 1 ? 1u : 0u) + (k_xy < 18 ? (k_xy & ~1u) : 18u);
-}
+    // The classification model, by the last class and whether this is a single return.
+    std::uint32_t classification(std::uint8_t last_class) const {
+        return ((last_class & 0x1Fu) << 1) + (kind == 3 ? 1u : 0u);
+    }
 
-// Multiplication with the wrap-around LASzip gets from 32-bit ints, without the UB.
-std::int32_t wrapping_mul(std::int32_t a, std::int32_t b) {
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
-}
-
-std::int32_t wrapping_add(std::int32_t a, std::int32_t b) {
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
-}
-
-// LASzip's I32_QUANTIZE of a float ratio. Out-of-range results take the value x86's
-// conversion instruction gives (INT32_MIN), which is what LASzip binaries produce.
-std::int32_t quantize_ratio(float ratio) {
-    const double rounded =
-        ratio >= 0 ? static_cast<double>(ratio) + 0.5 : static_cast<double>(ratio) - 0.5;
-    if (!(rounded > -2147483649.0 && rounded < 2147483648.0))
-        return std::numeric_limits<std::int32_t>::min();
-    return static_cast<std::int32_t>(rounded);
-}
-
-bool fits_int32(std::int64_t v) {
-    return v == static_cast<std::int32_t>(v);
-}
+    std::uint32_t median;     // of the XY difference medians
+    std::uint32_t z;          // of the last Z values: the penetration level
+    std::uint32_t kind;       // current return kind, the intensity context
+    std::uint32_t intensity;  // of the last intensities
+};
 
 // The context POINT14 hands to the other items of the point (see Revision).
 std::uint32_t items_context(Revision revision, bool channel_changed, std::uint32_t channel) {
     return revision == Revision::v4 || channel_changed ? channel : 0;
-}
-
-[[noreturn]] void throw_corrupt_gps_time() {
-    throw util::InputError("", "corrupt GPS time layer (sequence switch loop)");
 }
 
 }  // namespace
@@ -149,6 +125,7 @@ void store_point14(std::uint8_t* record, const Point14Fields& p) {
 
 Point14Context::Point14Context(bool compress_models)
     : compress(compress_models),
+      changed_values(detail::make_models(8, 128, compress_models)),
       scanner_channel(3, compress_models),
       return_number_gps_same(13, compress_models),
       ic_dx(32, 2),
@@ -157,21 +134,9 @@ Point14Context::Point14Context(bool compress_models)
       ic_intensity(16, 4),
       ic_scan_angle(16, 2),
       ic_point_source(16),
-      gps_time_multi(kGpsMultiSymbols, compress_models),
-      gps_time_0diff(5, compress_models),
-      ic_gps_time(32, 9) {
-    changed_values.reserve(8);
-    for (int i = 0; i < 8; ++i) changed_values.emplace_back(128, compress_models);
-}
+      gps(compress_models) {}
 
 void Point14Context::init(const Point14Fields& seed) {
-    const auto init_ic = [this](IntegerCompressor& ic) {
-        if (compress) {
-            ic.init_compressor();
-        } else {
-            ic.init_decompressor();
-        }
-    };
     for (auto& m : changed_values) m.init();
     scanner_channel.init();
     for (auto& m : number_of_returns)
@@ -179,36 +144,26 @@ void Point14Context::init(const Point14Fields& seed) {
     for (auto& m : return_number)
         if (m) m->init();
     return_number_gps_same.init();
-    init_ic(ic_dx);
-    init_ic(ic_dy);
+    ic_dx.init(compress);
+    ic_dy.init(compress);
     for (auto& m : last_x_diff) m.init();
     for (auto& m : last_y_diff) m.init();
-    init_ic(ic_z);
+    ic_z.init(compress);
     last_z.fill(seed.z);
     for (auto* models : {&classification, &flags, &user_data})
         for (auto& m : *models)
             if (m) m->init();
-    init_ic(ic_intensity);
+    ic_intensity.init(compress);
     last_intensity.fill(seed.intensity);
-    init_ic(ic_scan_angle);
-    init_ic(ic_point_source);
-    gps_time_multi.init();
-    gps_time_0diff.init();
-    init_ic(ic_gps_time);
-    gps = GpsTimeState{};
-    gps.last_gps_time[0] = seed.gps_time;
+    ic_scan_angle.init(compress);
+    ic_point_source.init(compress);
+    gps.init(seed.gps_time);
     last = seed;
     last.gps_time_change = false;
     unused = false;
 }
 
 // ------------------------------------------------------------------------ decoder
-
-Point14Context& Point14Decoder::context(std::uint32_t channel) {
-    auto& slot = contexts_[channel];
-    if (!slot) slot = std::make_unique<Point14Context>(false);
-    return *slot;
-}
 
 std::uint32_t Point14Decoder::init(LayerBytes layers, const std::uint8_t* first,
                                    bool positions_only) {
@@ -221,16 +176,13 @@ std::uint32_t Point14Decoder::init(LayerBytes layers, const std::uint8_t* first,
         has_layer_[i] = wanted && !layers[i].empty();
         if (has_layer_[i]) dec_[i].init(layers[i]);
     }
-    for (auto& c : contexts_)
-        if (c) c->unused = true;
     const Point14Fields p = load_point14(first);
-    current_ = p.scanner_channel;
-    context(current_).init(p);
-    return current_;
+    contexts_.start(p.scanner_channel).init(p);
+    return p.scanner_channel;
 }
 
 std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
-    Point14Context* c = contexts_[current_].get();
+    Point14Context* c = &contexts_.current();
     Point14Fields* last = &c->last;
     ArithmeticDecoder& xy = dec_[kReturnsXy];
 
@@ -239,10 +191,10 @@ std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
 
     if (changed & kChannelChanged) {
         const std::uint32_t channel =
-            (current_ + xy.decode_symbol(c->scanner_channel) + 1) % kChannels;
-        Point14Context& next = context(channel);
+            (contexts_.channel() + xy.decode_symbol(c->scanner_channel) + 1) % kChannels;
+        Point14Context& next = contexts_.at(channel);
         if (next.unused) next.init(c->last);
-        current_ = channel;
+        contexts_.set_channel(channel);
         c = &next;
         last = &next.last;
         last->scanner_channel = static_cast<std::uint8_t>(channel);
@@ -278,31 +230,28 @@ std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
     }
     last->return_number = static_cast<std::uint8_t>(r);
 
-    const std::uint32_t m = kReturnMap6[n][r];
-    const std::uint32_t l = kReturnLevel8[n][r];
-    const std::uint32_t cpr = current_return_kind(n, r);
-    const std::uint32_t median_slot = (m << 1) | (gps_time_change ? 1u : 0u);
+    const ReturnSlots slots(n, r, gps_time_change);
 
     const std::int32_t dx =
-        c->ic_dx.decompress(xy, c->last_x_diff[median_slot].get(), n == 1 ? 1 : 0);
-    last->x = wrapping_add(last->x, dx);
-    c->last_x_diff[median_slot].add(dx);
+        c->ic_dx.decompress(xy, c->last_x_diff[slots.median].get(), n == 1 ? 1 : 0);
+    last->x = detail::wrap_add(last->x, dx);
+    c->last_x_diff[slots.median].add(dx);
 
-    const std::int32_t dy =
-        c->ic_dy.decompress(xy, c->last_y_diff[median_slot].get(), y_context(n, c->ic_dx.k()));
-    last->y = wrapping_add(last->y, dy);
-    c->last_y_diff[median_slot].add(dy);
+    const std::int32_t dy = c->ic_dy.decompress(xy, c->last_y_diff[slots.median].get(),
+                                                detail::y_context(n, c->ic_dx.k()));
+    last->y = detail::wrap_add(last->y, dy);
+    c->last_y_diff[slots.median].add(dy);
 
     if (has_layer_[kZ]) {
         const std::uint32_t k = (c->ic_dx.k() + c->ic_dy.k()) / 2;
-        last->z = c->ic_z.decompress(dec_[kZ], c->last_z[l], z_context(n, k));
-        c->last_z[l] = last->z;
+        last->z = c->ic_z.decompress(dec_[kZ], c->last_z[slots.z], detail::z_context(n, k));
+        c->last_z[slots.z] = last->z;
     }
 
     if (has_layer_[kClassification]) {
-        const std::uint32_t ccc = ((last->classification & 0x1Fu) << 1) + (cpr == 3 ? 1u : 0u);
-        last->classification = static_cast<std::uint8_t>(
-            dec_[kClassification].decode_symbol(lazy_model(c->classification[ccc], 256, false)));
+        const std::uint32_t context = slots.classification(last->classification);
+        last->classification = static_cast<std::uint8_t>(dec_[kClassification].decode_symbol(
+            lazy_model(c->classification[context], 256, false)));
     }
 
     if (has_layer_[kFlags]) {
@@ -311,10 +260,9 @@ std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
     }
 
     if (has_layer_[kIntensity]) {
-        const std::uint32_t slot = (cpr << 1) | (gps_time_change ? 1u : 0u);
-        const auto intensity = static_cast<std::uint16_t>(
-            c->ic_intensity.decompress(dec_[kIntensity], c->last_intensity[slot], cpr));
-        c->last_intensity[slot] = intensity;
+        const auto intensity = static_cast<std::uint16_t>(c->ic_intensity.decompress(
+            dec_[kIntensity], c->last_intensity[slots.intensity], slots.kind));
+        c->last_intensity[slots.intensity] = intensity;
         last->intensity = intensity;
     }
 
@@ -334,120 +282,30 @@ std::uint32_t Point14Decoder::decode(std::uint8_t* record) {
     }
 
     if (has_layer_[kGpsTime] && gps_time_change) {
-        read_gps_time(*c);
-        last->gps_time = c->gps.last_gps_time[c->gps.last];
+        c->gps.decode(dec_[kGpsTime]);
+        last->gps_time = c->gps.time();
     }
 
     store_point14(record, *last);
     last->gps_time_change = gps_time_change;
-    return items_context(revision_, (changed & kChannelChanged) != 0, current_);
-}
-
-void Point14Decoder::read_gps_time(Point14Context& c) {
-    ArithmeticDecoder& dec = dec_[kGpsTime];
-    GpsTimeState& s = c.gps;
-    const auto start_new_sequence = [&] {
-        s.next = (s.next + 1) & 3;
-        const auto high = static_cast<std::uint32_t>(c.ic_gps_time.decompress(
-            dec, static_cast<std::int32_t>(s.last_gps_time[s.last] >> 32), 8));
-        s.last_gps_time[s.next] = (static_cast<std::uint64_t>(high) << 32) | dec.read_int();
-        s.last = s.next;
-        s.last_diff[s.last] = 0;
-        s.multi_extreme_counter[s.last] = 0;
-    };
-    const auto count_extreme = [&](std::int32_t diff) {
-        if (++s.multi_extreme_counter[s.last] > 3) {
-            s.last_diff[s.last] = diff;
-            s.multi_extreme_counter[s.last] = 0;
-        }
-    };
-
-    // A valid stream switches to another sequence at most once per point.
-    for (int switches = 0; switches < 2; ++switches) {
-        if (s.last_diff[s.last] == 0) {
-            const std::uint32_t multi = dec.decode_symbol(c.gps_time_0diff);
-            if (multi == 0) {
-                const std::int32_t diff = c.ic_gps_time.decompress(dec, 0, 0);
-                s.last_diff[s.last] = diff;
-                s.last_gps_time[s.last] +=
-                    static_cast<std::uint64_t>(static_cast<std::int64_t>(diff));
-                s.multi_extreme_counter[s.last] = 0;
-                return;
-            }
-            if (multi == 1) {
-                start_new_sequence();
-                return;
-            }
-            s.last = (s.last + multi - 1) & 3;
-            continue;
-        }
-
-        const std::uint32_t multi = dec.decode_symbol(c.gps_time_multi);
-        const std::int32_t last_diff = s.last_diff[s.last];
-        if (multi == 1) {
-            const std::int32_t diff = c.ic_gps_time.decompress(dec, last_diff, 1);
-            s.last_gps_time[s.last] += static_cast<std::uint64_t>(static_cast<std::int64_t>(diff));
-            s.multi_extreme_counter[s.last] = 0;
-            return;
-        }
-        if (multi < kGpsMultiCodeFull) {
-            std::int32_t diff;
-            if (multi == 0) {
-                diff = c.ic_gps_time.decompress(dec, 0, 7);
-                count_extreme(diff);
-            } else if (multi < static_cast<std::uint32_t>(kGpsMulti)) {
-                const auto factor = static_cast<std::int32_t>(multi);
-                diff = c.ic_gps_time.decompress(dec, wrapping_mul(factor, last_diff),
-                                                multi < 10 ? 2 : 3);
-            } else if (multi == static_cast<std::uint32_t>(kGpsMulti)) {
-                diff = c.ic_gps_time.decompress(dec, wrapping_mul(kGpsMulti, last_diff), 4);
-                count_extreme(diff);
-            } else {
-                const std::int32_t factor = kGpsMulti - static_cast<std::int32_t>(multi);
-                if (factor > kGpsMultiMinus) {
-                    diff = c.ic_gps_time.decompress(dec, wrapping_mul(factor, last_diff), 5);
-                } else {
-                    diff =
-                        c.ic_gps_time.decompress(dec, wrapping_mul(kGpsMultiMinus, last_diff), 6);
-                    count_extreme(diff);
-                }
-            }
-            s.last_gps_time[s.last] += static_cast<std::uint64_t>(static_cast<std::int64_t>(diff));
-            return;
-        }
-        if (multi == kGpsMultiCodeFull) {
-            start_new_sequence();
-            return;
-        }
-        s.last = (s.last + multi - kGpsMultiCodeFull) & 3;
-    }
-    throw_corrupt_gps_time();
+    return items_context(revision_, (changed & kChannelChanged) != 0, contexts_.channel());
 }
 
 // ------------------------------------------------------------------------ encoder
-
-Point14Context& Point14Encoder::context(std::uint32_t channel) {
-    auto& slot = contexts_[channel];
-    if (!slot) slot = std::make_unique<Point14Context>(true);
-    return *slot;
-}
 
 std::uint32_t Point14Encoder::init(const std::uint8_t* first) {
     for (auto& e : enc_) e.reset();
     changed_.fill(false);
     // XY and Z are always emitted, as LASzip does.
     changed_[kReturnsXy] = changed_[kZ] = true;
-    for (auto& c : contexts_)
-        if (c) c->unused = true;
     const Point14Fields p = load_point14(first);
-    current_ = p.scanner_channel;
-    context(current_).init(p);
-    return current_;
+    contexts_.start(p.scanner_channel).init(p);
+    return p.scanner_channel;
 }
 
 std::uint32_t Point14Encoder::encode(const std::uint8_t* record) {
     const Point14Fields now = load_point14(record);
-    Point14Context* c = contexts_[current_].get();
+    Point14Context* c = &contexts_.current();
     Point14Fields* last = &c->last;
     ArithmeticEncoder& xy = enc_[kReturnsXy];
 
@@ -455,10 +313,10 @@ std::uint32_t Point14Encoder::encode(const std::uint8_t* record) {
 
     // A point on another channel is compared with that channel's last point, if any.
     const std::uint32_t channel = now.scanner_channel;
-    const bool channel_change = channel != current_;
+    const bool channel_change = channel != contexts_.channel();
     Point14Context* target = c;
     if (channel_change) {
-        target = &context(channel);
+        target = &contexts_.at(channel);
         if (!target->unused) last = &target->last;
     }
 
@@ -487,14 +345,14 @@ std::uint32_t Point14Encoder::encode(const std::uint8_t* record) {
     xy.encode_symbol(c->changed_values[lpr], changed);
 
     if (channel_change) {
-        const int diff = static_cast<int>(channel) - static_cast<int>(current_);
+        const int diff = static_cast<int>(channel) - static_cast<int>(contexts_.channel());
         xy.encode_symbol(c->scanner_channel,
                          static_cast<std::uint32_t>(diff > 0 ? diff - 1 : diff + 3));
         if (target->unused) {
             target->init(c->last);
             last = &target->last;
         }
-        current_ = channel;
+        contexts_.set_channel(channel);
         c = target;
     }
 
@@ -510,38 +368,33 @@ std::uint32_t Point14Encoder::encode(const std::uint8_t* record) {
         }
     }
 
-    const std::uint32_t m = kReturnMap6[n][r];
-    const std::uint32_t l = kReturnLevel8[n][r];
-    const std::uint32_t cpr = current_return_kind(n, r);
-    const std::uint32_t median_slot = (m << 1) | (gps_time_change ? 1u : 0u);
+    const ReturnSlots slots(n, r, gps_time_change);
 
-    const std::int32_t dx = static_cast<std::int32_t>(static_cast<std::uint32_t>(now.x) -
-                                                      static_cast<std::uint32_t>(last->x));
-    c->ic_dx.compress(xy, c->last_x_diff[median_slot].get(), dx, n == 1 ? 1 : 0);
-    c->last_x_diff[median_slot].add(dx);
+    const std::int32_t dx = detail::wrap_sub(now.x, last->x);
+    c->ic_dx.compress(xy, c->last_x_diff[slots.median].get(), dx, n == 1 ? 1 : 0);
+    c->last_x_diff[slots.median].add(dx);
 
-    const std::int32_t dy = static_cast<std::int32_t>(static_cast<std::uint32_t>(now.y) -
-                                                      static_cast<std::uint32_t>(last->y));
-    c->ic_dy.compress(xy, c->last_y_diff[median_slot].get(), dy, y_context(n, c->ic_dx.k()));
-    c->last_y_diff[median_slot].add(dy);
+    const std::int32_t dy = detail::wrap_sub(now.y, last->y);
+    c->ic_dy.compress(xy, c->last_y_diff[slots.median].get(), dy,
+                      detail::y_context(n, c->ic_dx.k()));
+    c->last_y_diff[slots.median].add(dy);
 
     const std::uint32_t k = (c->ic_dx.k() + c->ic_dy.k()) / 2;
-    c->ic_z.compress(enc_[kZ], c->last_z[l], now.z, z_context(n, k));
-    c->last_z[l] = now.z;
+    c->ic_z.compress(enc_[kZ], c->last_z[slots.z], now.z, detail::z_context(n, k));
+    c->last_z[slots.z] = now.z;
 
     if (now.classification != last->classification) changed_[kClassification] = true;
-    const std::uint32_t ccc = ((last->classification & 0x1Fu) << 1) + (cpr == 3 ? 1u : 0u);
-    enc_[kClassification].encode_symbol(lazy_model(c->classification[ccc], 256, true),
-                                        now.classification);
+    enc_[kClassification].encode_symbol(
+        lazy_model(c->classification[slots.classification(last->classification)], 256, true),
+        now.classification);
 
     if (now.flags != last->flags) changed_[kFlags] = true;
     enc_[kFlags].encode_symbol(lazy_model(c->flags[last->flags], 64, true), now.flags);
 
     if (now.intensity != last->intensity) changed_[kIntensity] = true;
-    const std::uint32_t intensity_slot = (cpr << 1) | (gps_time_change ? 1u : 0u);
-    c->ic_intensity.compress(enc_[kIntensity], c->last_intensity[intensity_slot], now.intensity,
-                             cpr);
-    c->last_intensity[intensity_slot] = now.intensity;
+    c->ic_intensity.compress(enc_[kIntensity], c->last_intensity[slots.intensity], now.intensity,
+                             slots.kind);
+    c->last_intensity[slots.intensity] = now.intensity;
 
     if (scan_angle_change) {
         changed_[kScanAngle] = true;
@@ -560,109 +413,12 @@ std::uint32_t Point14Encoder::encode(const std::uint8_t* record) {
 
     if (gps_time_change) {
         changed_[kGpsTime] = true;
-        write_gps_time(*c, now.gps_time);
+        c->gps.encode(enc_[kGpsTime], now.gps_time);
     }
 
     *last = now;
     last->gps_time_change = gps_time_change;
-    return items_context(revision_, channel_change, current_);
-}
-
-void Point14Encoder::write_gps_time(Point14Context& c, std::uint64_t gps_time) {
-    ArithmeticEncoder& enc = enc_[kGpsTime];
-    GpsTimeState& s = c.gps;
-    const auto diff_to = [&](std::uint32_t sequence) {
-        return static_cast<std::int64_t>(gps_time - s.last_gps_time[sequence]);
-    };
-    // Another sequence within 32 bits of this time, as offset 1..3 from `last`, or 0.
-    const auto find_other_sequence = [&]() -> std::uint32_t {
-        for (std::uint32_t i = 1; i < 4; ++i)
-            if (fits_int32(diff_to((s.last + i) & 3))) return i;
-        return 0;
-    };
-    const auto start_new_sequence = [&](ArithmeticModel& model, std::uint32_t symbol) {
-        enc.encode_symbol(model, symbol);
-        c.ic_gps_time.compress(enc, static_cast<std::int32_t>(s.last_gps_time[s.last] >> 32),
-                               static_cast<std::int32_t>(gps_time >> 32), 8);
-        enc.write_int(static_cast<std::uint32_t>(gps_time));
-        s.next = (s.next + 1) & 3;
-        s.last = s.next;
-        s.last_diff[s.last] = 0;
-        s.multi_extreme_counter[s.last] = 0;
-    };
-    const auto count_extreme = [&](std::int32_t diff) {
-        if (++s.multi_extreme_counter[s.last] > 3) {
-            s.last_diff[s.last] = diff;
-            s.multi_extreme_counter[s.last] = 0;
-        }
-    };
-
-    for (;;) {
-        const std::int64_t diff_64 = diff_to(s.last);
-        const auto diff = static_cast<std::int32_t>(diff_64);
-        const std::int32_t last_diff = s.last_diff[s.last];
-        if (last_diff == 0) {
-            if (fits_int32(diff_64)) {
-                enc.encode_symbol(c.gps_time_0diff, 0);
-                c.ic_gps_time.compress(enc, 0, diff, 0);
-                s.last_diff[s.last] = diff;
-                s.multi_extreme_counter[s.last] = 0;
-            } else if (const std::uint32_t other = find_other_sequence(); other != 0) {
-                enc.encode_symbol(c.gps_time_0diff, other + 1);
-                s.last = (s.last + other) & 3;
-                continue;
-            } else {
-                start_new_sequence(c.gps_time_0diff, 1);
-            }
-            s.last_gps_time[s.last] = gps_time;
-            return;
-        }
-
-        if (!fits_int32(diff_64)) {
-            if (const std::uint32_t other = find_other_sequence(); other != 0) {
-                enc.encode_symbol(c.gps_time_multi, kGpsMultiCodeFull + other);
-                s.last = (s.last + other) & 3;
-                continue;
-            }
-            start_new_sequence(c.gps_time_multi, kGpsMultiCodeFull);
-            s.last_gps_time[s.last] = gps_time;
-            return;
-        }
-
-        const std::int32_t multi =
-            quantize_ratio(static_cast<float>(diff) / static_cast<float>(last_diff));
-        if (multi == 1) {
-            enc.encode_symbol(c.gps_time_multi, 1);
-            c.ic_gps_time.compress(enc, last_diff, diff, 1);
-            s.multi_extreme_counter[s.last] = 0;
-        } else if (multi > 0) {
-            if (multi < kGpsMulti) {
-                enc.encode_symbol(c.gps_time_multi, static_cast<std::uint32_t>(multi));
-                c.ic_gps_time.compress(enc, wrapping_mul(multi, last_diff), diff,
-                                       multi < 10 ? 2 : 3);
-            } else {
-                enc.encode_symbol(c.gps_time_multi, kGpsMulti);
-                c.ic_gps_time.compress(enc, wrapping_mul(kGpsMulti, last_diff), diff, 4);
-                count_extreme(diff);
-            }
-        } else if (multi < 0) {
-            if (multi > kGpsMultiMinus) {
-                enc.encode_symbol(c.gps_time_multi, static_cast<std::uint32_t>(kGpsMulti - multi));
-                c.ic_gps_time.compress(enc, wrapping_mul(multi, last_diff), diff, 5);
-            } else {
-                enc.encode_symbol(c.gps_time_multi,
-                                  static_cast<std::uint32_t>(kGpsMulti - kGpsMultiMinus));
-                c.ic_gps_time.compress(enc, wrapping_mul(kGpsMultiMinus, last_diff), diff, 6);
-                count_extreme(diff);
-            }
-        } else {
-            enc.encode_symbol(c.gps_time_multi, 0);
-            c.ic_gps_time.compress(enc, 0, diff, 7);
-            count_extreme(diff);
-        }
-        s.last_gps_time[s.last] = gps_time;
-        return;
-    }
+    return items_context(revision_, channel_change, contexts_.channel());
 }
 
 void Point14Encoder::done() {
@@ -670,8 +426,7 @@ void Point14Encoder::done() {
 }
 
 std::span<const std::uint8_t> Point14Encoder::layer(std::size_t i) const {
-    if (!changed_[i]) return {};
-    return enc_[i].bytes();
+    return layer_bytes(enc_[i], changed_[i]);
 }
 
 }  // namespace lidarmill::laz::layered

@@ -1,16 +1,14 @@
 // RGB12: three 16-bit colour channels, coded byte by byte. Version 2 predicts green and
-// blue from the change seen in red, and flags grey (r == g == b) pixels.
+// blue from the change seen in red, and flags grey (r == g == b) pixels; its triple
+// coding is shared with RGB14 (rgb_coder.hpp).
 #include <array>
-#include <cstring>
 
 #include "laz/item_codec.hpp"
+#include "laz/rgb_coder.hpp"
 #include "util/bytes.hpp"
 
 namespace lidarmill::laz {
 namespace {
-
-using detail::clamp_u8;
-using detail::fold_u8;
 
 using Rgb = std::array<std::uint16_t, 3>;
 
@@ -23,12 +21,8 @@ void store_rgb(std::uint8_t* p, const Rgb& rgb) {
     for (int i = 0; i < 3; ++i) util::store_le(p + 2 * i, rgb[i]);
 }
 
-std::int32_t lo(std::uint16_t v) {
-    return v & 0xFF;
-}
-std::int32_t hi(std::uint16_t v) {
-    return v >> 8;
-}
+using detail::high_byte;
+using detail::low_byte;
 
 // ---------------------------------------------------------------- version 1 (decode only)
 
@@ -48,15 +42,16 @@ class Rgb12V1Decoder final : public ItemDecoder {
         for (std::uint32_t c = 0; c < 3; ++c) {
             const std::uint32_t low_ctx = 2 * c;
             const std::uint32_t high_ctx = 2 * c + 1;
-            std::uint32_t value =
-                (sym & (1u << low_ctx))
-                    ? static_cast<std::uint32_t>(ic_.decompress(dec_, lo(last_[c]), low_ctx)) &
-                          0xFFFF
-                    : static_cast<std::uint32_t>(lo(last_[c]));
+            std::uint32_t value = (sym & (1u << low_ctx))
+                                      ? static_cast<std::uint32_t>(
+                                            ic_.decompress(dec_, low_byte(last_[c]), low_ctx)) &
+                                            0xFFFF
+                                      : static_cast<std::uint32_t>(low_byte(last_[c]));
             if (sym & (1u << high_ctx)) {
-                value |= (static_cast<std::uint32_t>(ic_.decompress(dec_, hi(last_[c]), high_ctx))
-                          << 8) &
-                         0xFFFF;
+                value |=
+                    (static_cast<std::uint32_t>(ic_.decompress(dec_, high_byte(last_[c]), high_ctx))
+                     << 8) &
+                    0xFFFF;
             } else {
                 value |= last_[c] & 0xFF00u;
             }
@@ -75,137 +70,51 @@ class Rgb12V1Decoder final : public ItemDecoder {
 
 // ---------------------------------------------------------------- version 2
 
-struct Rgb12V2Models {
-    explicit Rgb12V2Models(bool compress)
-        : byte_used(128, compress), diff{ArithmeticModel(256, compress),
-                                         ArithmeticModel(256, compress),
-                                         ArithmeticModel(256, compress),
-                                         ArithmeticModel(256, compress),
-                                         ArithmeticModel(256, compress),
-                                         ArithmeticModel(256, compress)} {}
-    void init() {
-        byte_used.init();
-        for (auto& m : diff) m.init();
+// The models and last colour the v2 encoder and decoder must evolve identically.
+struct Rgb12V2State {
+    explicit Rgb12V2State(bool compress) : models(compress) {}
+    void init(const std::uint8_t* first) {
+        models.init();
+        last = load_rgb(first);
     }
-    ArithmeticModel byte_used;
-    std::array<ArithmeticModel, 6> diff;  // [2c] low byte, [2c+1] high byte of channel c
+
+    detail::RgbModels models;
+    Rgb last{};
 };
 
 class Rgb12V2Decoder final : public ItemDecoder {
   public:
-    explicit Rgb12V2Decoder(ArithmeticDecoder& dec) : dec_(dec), m_(false) {}
+    explicit Rgb12V2Decoder(ArithmeticDecoder& dec) : dec_(dec), s_(false) {}
 
-    void init(const std::uint8_t* first) override {
-        m_.init();
-        last_ = load_rgb(first);
-    }
+    void init(const std::uint8_t* first) override { s_.init(first); }
 
     void decode(std::uint8_t* item) override {
-        const std::uint32_t sym = dec_.decode_symbol(m_.byte_used);
-        Rgb rgb{};
-        std::int32_t red_lo =
-            (sym & 1)
-                ? fold_u8(static_cast<std::int32_t>(dec_.decode_symbol(m_.diff[0])) + lo(last_[0]))
-                : lo(last_[0]);
-        std::int32_t red_hi =
-            (sym & 2)
-                ? fold_u8(static_cast<std::int32_t>(dec_.decode_symbol(m_.diff[1])) + hi(last_[0]))
-                : hi(last_[0]);
-        rgb[0] = static_cast<std::uint16_t>(red_lo | (red_hi << 8));
-        if (sym & 64) {
-            // Green and blue follow red's change; blue also follows green's.
-            std::int32_t diff = red_lo - lo(last_[0]);
-            const std::int32_t green_lo =
-                (sym & 4) ? fold_u8(static_cast<std::int32_t>(dec_.decode_symbol(m_.diff[2])) +
-                                    clamp_u8(diff + lo(last_[1])))
-                          : lo(last_[1]);
-            diff = (diff + (green_lo - lo(last_[1]))) / 2;
-            const std::int32_t blue_lo =
-                (sym & 16) ? fold_u8(static_cast<std::int32_t>(dec_.decode_symbol(m_.diff[4])) +
-                                     clamp_u8(diff + lo(last_[2])))
-                           : lo(last_[2]);
-            diff = red_hi - hi(last_[0]);
-            const std::int32_t green_hi =
-                (sym & 8) ? fold_u8(static_cast<std::int32_t>(dec_.decode_symbol(m_.diff[3])) +
-                                    clamp_u8(diff + hi(last_[1])))
-                          : hi(last_[1]);
-            diff = (diff + (green_hi - hi(last_[1]))) / 2;
-            const std::int32_t blue_hi =
-                (sym & 32) ? fold_u8(static_cast<std::int32_t>(dec_.decode_symbol(m_.diff[5])) +
-                                     clamp_u8(diff + hi(last_[2])))
-                           : hi(last_[2]);
-            rgb[1] = static_cast<std::uint16_t>(green_lo | (green_hi << 8));
-            rgb[2] = static_cast<std::uint16_t>(blue_lo | (blue_hi << 8));
-        } else {
-            rgb[1] = rgb[0];
-            rgb[2] = rgb[0];
-        }
+        Rgb rgb;
+        detail::decode_rgb(dec_, s_.models, s_.last.data(), rgb.data());
         store_rgb(item, rgb);
-        last_ = rgb;
+        s_.last = rgb;
     }
 
   private:
     ArithmeticDecoder& dec_;
-    Rgb12V2Models m_;
-    Rgb last_{};
+    Rgb12V2State s_;
 };
 
 class Rgb12V2Encoder final : public ItemEncoder {
   public:
-    explicit Rgb12V2Encoder(ArithmeticEncoder& enc) : enc_(enc), m_(true) {}
+    explicit Rgb12V2Encoder(ArithmeticEncoder& enc) : enc_(enc), s_(true) {}
 
-    void init(const std::uint8_t* first) override {
-        m_.init();
-        last_ = load_rgb(first);
-    }
+    void init(const std::uint8_t* first) override { s_.init(first); }
 
     void encode(const std::uint8_t* item) override {
         const Rgb rgb = load_rgb(item);
-        std::uint32_t sym = 0;
-        for (std::uint32_t c = 0; c < 3; ++c) {
-            if (lo(last_[c]) != lo(rgb[c])) sym |= 1u << (2 * c);
-            if (hi(last_[c]) != hi(rgb[c])) sym |= 1u << (2 * c + 1);
-        }
-        if (rgb[0] != rgb[1] || rgb[0] != rgb[2]) sym |= 64;
-        enc_.encode_symbol(m_.byte_used, sym);
-
-        std::int32_t diff_lo = 0;
-        std::int32_t diff_hi = 0;
-        if (sym & 1) {
-            diff_lo = lo(rgb[0]) - lo(last_[0]);
-            enc_.encode_symbol(m_.diff[0], fold_u8(diff_lo));
-        }
-        if (sym & 2) {
-            diff_hi = hi(rgb[0]) - hi(last_[0]);
-            enc_.encode_symbol(m_.diff[1], fold_u8(diff_hi));
-        }
-        if (sym & 64) {
-            if (sym & 4) {
-                encode_corrector(2, lo(rgb[1]), clamp_u8(diff_lo + lo(last_[1])));
-            }
-            if (sym & 16) {
-                diff_lo = (diff_lo + lo(rgb[1]) - lo(last_[1])) / 2;
-                encode_corrector(4, lo(rgb[2]), clamp_u8(diff_lo + lo(last_[2])));
-            }
-            if (sym & 8) {
-                encode_corrector(3, hi(rgb[1]), clamp_u8(diff_hi + hi(last_[1])));
-            }
-            if (sym & 32) {
-                diff_hi = (diff_hi + hi(rgb[1]) - hi(last_[1])) / 2;
-                encode_corrector(5, hi(rgb[2]), clamp_u8(diff_hi + hi(last_[2])));
-            }
-        }
-        last_ = rgb;
+        detail::encode_rgb(enc_, s_.models, s_.last.data(), rgb.data());
+        s_.last = rgb;
     }
 
   private:
-    void encode_corrector(int model, std::int32_t actual, std::int32_t predicted) {
-        enc_.encode_symbol(m_.diff[model], fold_u8(actual - predicted));
-    }
-
     ArithmeticEncoder& enc_;
-    Rgb12V2Models m_;
-    Rgb last_{};
+    Rgb12V2State s_;
 };
 
 }  // namespace

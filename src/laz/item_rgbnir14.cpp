@@ -16,20 +16,20 @@ void NirModels::init() {
 
 std::uint16_t decode_nir(ArithmeticDecoder& dec, NirModels& m, std::uint16_t last) {
     const std::uint32_t sym = dec.decode_symbol(m.byte_used);
-    std::uint32_t low = last & 0xFFu;
-    std::uint32_t high = last >> 8;
-    if (sym & 1u) low = (dec.decode_symbol(m.diff_low) + low) & 0xFFu;
-    if (sym & 2u) high = (dec.decode_symbol(m.diff_high) + high) & 0xFFu;
+    std::int32_t low = detail::low_byte(last);
+    std::int32_t high = detail::high_byte(last);
+    if (sym & 1u) low = detail::decode_byte(dec, m.diff_low, low);
+    if (sym & 2u) high = detail::decode_byte(dec, m.diff_high, high);
     return static_cast<std::uint16_t>(low | (high << 8));
 }
 
 bool encode_nir(ArithmeticEncoder& enc, NirModels& m, std::uint16_t last, std::uint16_t now) {
-    const int diff_low = (now & 0xFF) - (last & 0xFF);
-    const int diff_high = (now >> 8) - (last >> 8);
+    const std::int32_t diff_low = detail::low_byte(now) - detail::low_byte(last);
+    const std::int32_t diff_high = detail::high_byte(now) - detail::high_byte(last);
     const std::uint32_t sym = (diff_low != 0 ? 1u : 0u) | (diff_high != 0 ? 2u : 0u);
     enc.encode_symbol(m.byte_used, sym);
-    if (sym & 1u) enc.encode_symbol(m.diff_low, static_cast<std::uint32_t>(diff_low) & 0xFFu);
-    if (sym & 2u) enc.encode_symbol(m.diff_high, static_cast<std::uint32_t>(diff_high) & 0xFFu);
+    if (sym & 1u) enc.encode_symbol(m.diff_low, detail::fold_u8(diff_low));
+    if (sym & 2u) enc.encode_symbol(m.diff_high, detail::fold_u8(diff_high));
     return sym != 0;
 }
 

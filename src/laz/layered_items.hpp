@@ -11,11 +11,15 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <tuple>
 #include <vector>
 
 #include "laz/arithmetic.hpp"
+#include "laz/gps_time_coder.hpp"
 #include "laz/integer_compressor.hpp"
 #include "laz/item_codec.hpp"
+#include "laz/rgb_coder.hpp"
+#include "laz/wave_packet_coder.hpp"
 
 namespace lidarmill::laz::layered {
 
@@ -42,6 +46,66 @@ inline ArithmeticModel& lazy_model(std::unique_ptr<ArithmeticModel>& slot, std::
         slot->init();
     }
     return *slot;
+}
+
+// The per-channel contexts of one item and the channel the item is on. A context is
+// created on first use (with `MakeArgs`) and kept across chunks; a chunk start marks all
+// of them unused. `Context` has `unused`, `last` (the last item, with data()) and
+// init(seed).
+template <class Context, class... MakeArgs>
+class ChannelContexts {
+  public:
+    explicit ChannelContexts(MakeArgs... make_args) : make_args_(make_args...) {}
+
+    // A chunk starts on `channel`: returns its context for the caller to seed.
+    Context& start(std::uint32_t channel) {
+        for (auto& c : contexts_)
+            if (c) c->unused = true;
+        current_ = channel;
+        return at(channel);
+    }
+
+    Context& at(std::uint32_t channel) {
+        auto& slot = contexts_[channel];
+        if (!slot) [[unlikely]] {
+            slot = std::apply([](auto... args) { return std::make_unique<Context>(args...); },
+                              make_args_);
+        }
+        return *slot;
+    }
+
+    Context& current() { return *contexts_[current_]; }
+    std::uint32_t channel() const { return current_; }
+    void set_channel(std::uint32_t channel) { current_ = channel; }
+
+    // For the items that follow POINT14: moves to the channel it chose for this point and
+    // returns the last item to predict from and update (see Revision for v3's quirk).
+    auto* follow(std::uint32_t channel, Revision revision) {
+        auto* last = contexts_[current_]->last.data();
+        if (current_ != channel) {
+            current_ = channel;
+            Context& next = at(channel);
+            if (next.unused) {
+                next.init(last);
+                last = next.last.data();
+            } else if (revision == Revision::v4) {
+                last = next.last.data();
+            }
+        }
+        return last;
+    }
+
+  private:
+    std::tuple<MakeArgs...> make_args_;
+    std::array<std::unique_ptr<Context>, kChannels> contexts_;
+    std::uint32_t current_ = 0;
+};
+
+// What an encoder hands over for one layer: nothing when the layer's field never changed
+// in the chunk (the reader then repeats the first record's value), else the coded bytes.
+inline std::span<const std::uint8_t> layer_bytes(const ArithmeticEncoder& enc, bool changed) {
+    if (!changed) return {};
+    return enc.bytes();
 }
 
 // ---------------------------------------------------------------- POINT14 (30 bytes)
@@ -72,15 +136,6 @@ void store_point14(std::uint8_t* record, const Point14Fields& p);
 // LASzip's median of the last five coordinate differences, shared with POINT10.
 using StreamingMedian5 = detail::StreamingMedian5;
 
-// Up to four GPS time sequences (interleaved flight lines / scanners) per channel.
-struct GpsTimeState {
-    std::uint32_t last = 0;
-    std::uint32_t next = 0;
-    std::array<std::uint64_t, 4> last_gps_time{};
-    std::array<std::int32_t, 4> last_diff{};
-    std::array<std::int32_t, 4> multi_extreme_counter{};
-};
-
 struct Point14Context {
     explicit Point14Context(bool compress);
     // LASzip's createAndInitModels...: fresh models, predictions seeded from `seed`.
@@ -108,10 +163,8 @@ struct Point14Context {
     IntegerCompressor ic_intensity;
     IntegerCompressor ic_scan_angle;
     IntegerCompressor ic_point_source;
-    GpsTimeState gps;
-    ArithmeticModel gps_time_multi;
-    ArithmeticModel gps_time_0diff;
-    IntegerCompressor ic_gps_time;
+    // Up to four GPS time sequences (interleaved flight lines / scanners) per channel.
+    detail::GpsTimeCoder<detail::Point14GpsCodes> gps;
 };
 
 enum Point14Layer : std::size_t {
@@ -127,12 +180,22 @@ enum Point14Layer : std::size_t {
     kPoint14Layers
 };
 
-class Point14Decoder {
+// What the POINT14 encoder and decoder share.
+class Point14Item {
   public:
     static constexpr std::size_t kSize = 30;
     static constexpr std::size_t kLayerCount = kPoint14Layers;
 
-    explicit Point14Decoder(Revision revision = Revision::v3) : revision_(revision) {}
+  protected:
+    Point14Item(Revision revision, bool compress) : revision_(revision), contexts_(compress) {}
+
+    Revision revision_;
+    ChannelContexts<Point14Context, bool> contexts_;
+};
+
+class Point14Decoder : public Point14Item {
+  public:
+    explicit Point14Decoder(Revision revision = Revision::v3) : Point14Item(revision, false) {}
     // Starts a chunk whose first (raw) record is `first`; returns its channel. With
     // `positions_only`, only the XY, Z and classification layers are decoded (what
     // LASzip calls selective decompression): the other fields keep the first record's
@@ -142,22 +205,13 @@ class Point14Decoder {
     std::uint32_t decode(std::uint8_t* record);
 
   private:
-    Revision revision_;
-    Point14Context& context(std::uint32_t channel);
-    void read_gps_time(Point14Context& c);
-
-    std::array<std::unique_ptr<Point14Context>, kChannels> contexts_;
-    std::uint32_t current_ = 0;
     std::array<ArithmeticDecoder, kPoint14Layers> dec_;
     std::array<bool, kPoint14Layers> has_layer_{};
 };
 
-class Point14Encoder {
+class Point14Encoder : public Point14Item {
   public:
-    static constexpr std::size_t kSize = 30;
-    static constexpr std::size_t kLayerCount = kPoint14Layers;
-
-    explicit Point14Encoder(Revision revision = Revision::v3) : revision_(revision) {}
+    explicit Point14Encoder(Revision revision = Revision::v3) : Point14Item(revision, true) {}
     std::uint32_t init(const std::uint8_t* first);
     // Encodes the next record; returns the context for the other items (see Revision).
     std::uint32_t encode(const std::uint8_t* record);
@@ -166,24 +220,11 @@ class Point14Encoder {
     std::span<const std::uint8_t> layer(std::size_t i) const;
 
   private:
-    Revision revision_;
-    Point14Context& context(std::uint32_t channel);
-    void write_gps_time(Point14Context& c, std::uint64_t gps_time);
-
-    std::array<std::unique_ptr<Point14Context>, kChannels> contexts_;
-    std::uint32_t current_ = 0;
     std::array<ArithmeticEncoder, kPoint14Layers> enc_;
     std::array<bool, kPoint14Layers> changed_{};
 };
 
 // ------------------------------------------------ RGB14 (6 bytes) / RGBNIR14 (8 bytes)
-
-struct RgbModels {
-    explicit RgbModels(bool compress);
-    void init();
-    ArithmeticModel byte_used;
-    std::vector<ArithmeticModel> diff;  // 6: low/high byte of R, G, B
-};
 
 struct NirModels {
     explicit NirModels(bool compress);
@@ -200,57 +241,51 @@ struct ColorContext {
 
     bool unused = true;
     std::array<std::uint16_t, 4> last{};  // R, G, B, NIR
-    RgbModels rgb;
+    detail::RgbModels rgb;
     std::optional<NirModels> nir;
 };
 
-// The difference coding of one RGB triple / one NIR value (item_rgb14.cpp, item_rgbnir14.cpp).
-void decode_rgb(ArithmeticDecoder& dec, RgbModels& m, const std::uint16_t* last,
-                std::uint16_t* out);
-// Returns whether anything differed from `last`.
-bool encode_rgb(ArithmeticEncoder& enc, RgbModels& m, const std::uint16_t* last,
-                const std::uint16_t* now);
+// The difference coding of one NIR value (item_rgbnir14.cpp).
 std::uint16_t decode_nir(ArithmeticDecoder& dec, NirModels& m, std::uint16_t last);
 bool encode_nir(ArithmeticEncoder& enc, NirModels& m, std::uint16_t last, std::uint16_t now);
 
-class ColorDecoder {
+// What the RGB14/RGBNIR14 encoder and decoder share.
+class ColorItem {
   public:
-    ColorDecoder(bool with_nir, Revision revision) : with_nir_(with_nir), revision_(revision) {}
     std::size_t size() const { return with_nir_ ? 8 : 6; }
     std::size_t layer_count() const { return with_nir_ ? 2 : 1; }
+
+  protected:
+    ColorItem(bool with_nir, Revision revision, bool compress)
+        : with_nir_(with_nir), revision_(revision), contexts_(compress, with_nir) {}
+
+    bool with_nir_;
+    Revision revision_;
+    ChannelContexts<ColorContext, bool, bool> contexts_;
+};
+
+class ColorDecoder : public ColorItem {
+  public:
+    ColorDecoder(bool with_nir, Revision revision) : ColorItem(with_nir, revision, false) {}
     void init(LayerBytes layers, const std::uint8_t* first, std::uint32_t context);
     void decode(std::uint8_t* item, std::uint32_t context);
 
   private:
-    ColorContext& context(std::uint32_t channel);
-
-    bool with_nir_;
-    Revision revision_;
-    std::array<std::unique_ptr<ColorContext>, kChannels> contexts_;
-    std::uint32_t current_ = 0;
     ArithmeticDecoder dec_rgb_;
     ArithmeticDecoder dec_nir_;
     bool has_rgb_ = false;
     bool has_nir_ = false;
 };
 
-class ColorEncoder {
+class ColorEncoder : public ColorItem {
   public:
-    ColorEncoder(bool with_nir, Revision revision) : with_nir_(with_nir), revision_(revision) {}
-    std::size_t size() const { return with_nir_ ? 8 : 6; }
-    std::size_t layer_count() const { return with_nir_ ? 2 : 1; }
+    ColorEncoder(bool with_nir, Revision revision) : ColorItem(with_nir, revision, true) {}
     void init(const std::uint8_t* first, std::uint32_t context);
     void encode(const std::uint8_t* item, std::uint32_t context);
     void done();
     std::span<const std::uint8_t> layer(std::size_t i) const;
 
   private:
-    ColorContext& context(std::uint32_t channel);
-
-    bool with_nir_;
-    Revision revision_;
-    std::array<std::unique_ptr<ColorContext>, kChannels> contexts_;
-    std::uint32_t current_ = 0;
     ArithmeticEncoder enc_rgb_;
     ArithmeticEncoder enc_nir_;
     bool changed_rgb_ = false;
@@ -268,42 +303,41 @@ struct Byte14Context {
     std::vector<ArithmeticModel> models;  // one per byte
 };
 
-class Byte14Decoder {
+// What the BYTE14 encoder and decoder share.
+class Byte14Item {
   public:
-    Byte14Decoder(std::size_t count, Revision revision);
     std::size_t size() const { return count_; }
     std::size_t layer_count() const { return count_; }
+
+  protected:
+    Byte14Item(std::size_t count, Revision revision, bool compress)
+        : count_(count), revision_(revision), contexts_(count, compress) {}
+
+    std::size_t count_;
+    Revision revision_;
+    ChannelContexts<Byte14Context, std::size_t, bool> contexts_;
+};
+
+class Byte14Decoder : public Byte14Item {
+  public:
+    Byte14Decoder(std::size_t count, Revision revision);
     void init(LayerBytes layers, const std::uint8_t* first, std::uint32_t context);
     void decode(std::uint8_t* item, std::uint32_t context);
 
   private:
-    Byte14Context& context(std::uint32_t channel);
-
-    std::size_t count_;
-    Revision revision_;
-    std::array<std::unique_ptr<Byte14Context>, kChannels> contexts_;
-    std::uint32_t current_ = 0;
     std::vector<ArithmeticDecoder> dec_;
     std::vector<std::uint8_t> has_layer_;
 };
 
-class Byte14Encoder {
+class Byte14Encoder : public Byte14Item {
   public:
     Byte14Encoder(std::size_t count, Revision revision);
-    std::size_t size() const { return count_; }
-    std::size_t layer_count() const { return count_; }
     void init(const std::uint8_t* first, std::uint32_t context);
     void encode(const std::uint8_t* item, std::uint32_t context);
     void done();
     std::span<const std::uint8_t> layer(std::size_t i) const;
 
   private:
-    Byte14Context& context(std::uint32_t channel);
-
-    std::size_t count_;
-    Revision revision_;
-    std::array<std::unique_ptr<Byte14Context>, kChannels> contexts_;
-    std::uint32_t current_ = 0;
     std::vector<ArithmeticEncoder> enc_;
     std::vector<std::uint8_t> changed_;
 };
@@ -314,55 +348,45 @@ struct WavePacket14Context {
     explicit WavePacket14Context(bool compress);
     void init(const std::uint8_t* seed);
 
-    bool compress;
     bool unused = true;
     std::array<std::uint8_t, 29> last{};
-    std::int32_t last_offset_diff = 0;
-    std::uint32_t last_offset_kind = 0;  // how the previous offset was coded (0..3)
-    ArithmeticModel packet_index;
-    std::vector<ArithmeticModel> offset_kind;  // 4, by last_offset_kind
-    IntegerCompressor ic_offset_diff;
-    IntegerCompressor ic_packet_size;
-    IntegerCompressor ic_return_point;
-    IntegerCompressor ic_xyz;
+    detail::WavePacketModels models;
 };
 
-class WavePacket14Decoder {
+// What the WAVEPACKET14 encoder and decoder share.
+class WavePacket14Item {
   public:
     static constexpr std::size_t kSize = 29;
-    explicit WavePacket14Decoder(Revision revision) : revision_(revision) {}
     std::size_t size() const { return kSize; }
     std::size_t layer_count() const { return 1; }
+
+  protected:
+    WavePacket14Item(Revision revision, bool compress) : revision_(revision), contexts_(compress) {}
+
+    Revision revision_;
+    ChannelContexts<WavePacket14Context, bool> contexts_;
+};
+
+class WavePacket14Decoder : public WavePacket14Item {
+  public:
+    explicit WavePacket14Decoder(Revision revision) : WavePacket14Item(revision, false) {}
     void init(LayerBytes layers, const std::uint8_t* first, std::uint32_t context);
     void decode(std::uint8_t* item, std::uint32_t context);
 
   private:
-    WavePacket14Context& context(std::uint32_t channel);
-
-    Revision revision_;
-    std::array<std::unique_ptr<WavePacket14Context>, kChannels> contexts_;
-    std::uint32_t current_ = 0;
     ArithmeticDecoder dec_;
     bool has_layer_ = false;
 };
 
-class WavePacket14Encoder {
+class WavePacket14Encoder : public WavePacket14Item {
   public:
-    static constexpr std::size_t kSize = 29;
-    explicit WavePacket14Encoder(Revision revision) : revision_(revision) {}
-    std::size_t size() const { return kSize; }
-    std::size_t layer_count() const { return 1; }
+    explicit WavePacket14Encoder(Revision revision) : WavePacket14Item(revision, true) {}
     void init(const std::uint8_t* first, std::uint32_t context);
     void encode(const std::uint8_t* item, std::uint32_t context);
     void done();
     std::span<const std::uint8_t> layer(std::size_t i) const;
 
   private:
-    WavePacket14Context& context(std::uint32_t channel);
-
-    Revision revision_;
-    std::array<std::unique_ptr<WavePacket14Context>, kChannels> contexts_;
-    std::uint32_t current_ = 0;
     ArithmeticEncoder enc_;
     bool changed_ = false;
 };
