@@ -122,12 +122,14 @@ WalkStats Hierarchy::walk(const KeyFilter& filter, const NodeVisitor& visit,
                 continue;
             }
             if (e.point_count == -1) {
+                // A query is not failed by a damaged pointer to a subtree it does not want.
+                if (!wanted(e.key)) continue;
                 if (e.byte_size <= 0 ||
                     !extent_.contains(e.offset, static_cast<std::uint64_t>(e.byte_size))) {
                     problem(fmt::format(
                         "page pointer {} ({} bytes at {}) is not inside the hierarchy EVLR",
                         e.key.to_string(), e.byte_size, e.offset));
-                } else if (wanted(e.key)) {
+                } else {
                     pending.emplace_back(e.offset, static_cast<std::uint64_t>(e.byte_size));
                 }
                 continue;
@@ -242,6 +244,13 @@ std::vector<std::uint8_t> Reader::read_node(const Entry& node) const {
         throw util::InputError(name(), fmt::format("node {}: {}", node.key.to_string(),
                                                    e.file().empty() ? e.problem() : e.what()));
     }
+}
+
+las::PointBuffer Reader::read_points(const Entry& node) const {
+    las::PointBuffer points(point_format(), record_length());
+    const auto records = read_node(node);
+    points.assign(records, records.size() / record_length());
+    return points;
 }
 
 }  // namespace lidarmill::copc

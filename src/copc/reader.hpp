@@ -24,6 +24,7 @@
 
 #include "copc/format.hpp"
 #include "las/header.hpp"
+#include "las/point_buffer.hpp"
 #include "las/reader.hpp"
 #include "laz/laszip_vlr.hpp"
 #include "util/byte_source.hpp"
@@ -143,6 +144,8 @@ class Reader {
     // and the node.
     std::vector<std::uint8_t> read_node_chunk(const Entry& node) const;
     std::vector<std::uint8_t> read_node(const Entry& node) const;
+    // The same records as columns, for code that works on fields rather than raw bytes.
+    las::PointBuffer read_points(const Entry& node) const;
 
   private:
     Reader(std::shared_ptr<const util::ByteSource> source, las::FileMetadata metadata);

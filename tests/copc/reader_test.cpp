@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -120,6 +122,10 @@ TEST(CopcReader, DecodedPointsLieInTheirNodesCube) {
             decoded += records.size() / reader.record_length();
         }
         EXPECT_EQ(decoded, reader.point_count()) << file;
+        const Entry root = reader.nodes().front();
+        const las::PointBuffer points = reader.read_points(root);
+        ASSERT_EQ(points.size(), static_cast<std::size_t>(root.point_count)) << file;
+        EXPECT_TRUE(std::ranges::equal(points.raw(), reader.read_node(root))) << file;
     }
 }
 
@@ -202,6 +208,36 @@ TEST_F(CopcReaderTest, TruncatedCopcGivesAnErrorNamingTheFile) {
         EXPECT_NE(message.find(file.string()), std::string::npos) << keep << ": " << message;
         EXPECT_EQ(message.find('\n'), std::string::npos) << message;
     }
+}
+
+TEST_F(CopcReaderTest, APagePointerOutsideTheHierarchyNamesTheFile) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const fs::path source = shared_data_dir() / "copc/simple_with_page.copc.laz";
+    const CopcInfo info = Reader::open(source).info();
+    std::ifstream in(source, std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+    // Point the root page's page entry past the end of the file.
+    int pointers = 0;
+    for (std::uint64_t at = info.root_hier_offset;
+         at + kEntrySize <= info.root_hier_offset + info.root_hier_size; at += kEntrySize) {
+        auto* entry = reinterpret_cast<std::uint8_t*>(bytes.data() + at);
+        if (Entry::parse(entry).point_count != -1) continue;
+        util::store_le(entry + 16, static_cast<std::uint64_t>(bytes.size() + 100));
+        ++pointers;
+    }
+    ASSERT_EQ(pointers, 1);
+    const fs::path damaged = dir_ / "damaged.copc.laz";
+    std::ofstream(damaged, std::ios::binary).write(bytes.data(), bytes.size());
+
+    const Reader reader = Reader::open(damaged);
+    const std::string message = error_of([&] { reader.nodes(); });
+    EXPECT_NE(message.find(damaged.string()), std::string::npos) << message;
+    EXPECT_NE(message.find("not inside the hierarchy EVLR"), std::string::npos) << message;
+    // A walk that does not enter the damaged subtree still works.
+    std::size_t roots = 0;
+    reader.for_each_node([](const VoxelKey& key, const Box&) { return key.d == 0; },
+                         [&](const Entry&) { ++roots; });
+    EXPECT_EQ(roots, 1u);
 }
 
 TEST_F(CopcReaderTest, ANodePastTheEndOfTheFileNamesTheNode) {
