@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -15,17 +14,17 @@
 #include <fmt/format.h>
 
 #include "copc/format.hpp"
+#include "copc/reader.hpp"
 #include "las/bounds.hpp"
 #include "las/header.hpp"
 #include "las/point_format.hpp"
 #include "las/reader.hpp"
-#include "laz/chunk_codec.hpp"
 #include "laz/laszip_vlr.hpp"
 #include "laz/laz_reader.hpp"
 #include "io/open.hpp"
+#include "util/byte_source.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
-#include "util/file.hpp"
 #include "util/threads.hpp"
 
 namespace lidarmill::copc {
@@ -67,11 +66,6 @@ nlohmann::json ValidationReport::to_json() const {
 
 namespace {
 
-struct Node {
-    Entry entry;
-    std::uint64_t page_offset = 0;
-};
-
 class Validator {
   public:
     Validator(const std::filesystem::path& path, const ValidateOptions& options,
@@ -79,8 +73,8 @@ class Validator {
         : path_(path), options_(options), report_(report) {}
 
     void run() {
-        file_ = std::make_shared<util::File>(path_, util::File::Mode::read);
-        metadata_ = las::read_metadata(*file_);
+        source_ = std::make_shared<util::FileByteSource>(path_);
+        metadata_ = las::read_metadata(*source_);
         check_header();
         if (!check_info_vlr()) return;
         check_laszip_vlr();
@@ -205,97 +199,38 @@ class Validator {
         if (!has_wkt) warning("wkt", "no OGC WKT VLR (LASF_Projection 2112): the CRS is unknown");
     }
 
-    // Breadth first from the root page: pages referenced twice, entries out of the EVLR,
-    // duplicate keys and nodes without parent are errors.
+    // The reader's walk reports what it cannot follow (pages referenced twice, pointers out
+    // of the EVLR, invalid keys); duplicate keys and nodes without parent are checked here.
     bool walk_hierarchy() {
-        const las::Vlr* hierarchy = nullptr;
-        for (const auto& e : metadata_.evlrs) {
-            if (e.is(kCopcUserId, kHierarchyRecordId)) hierarchy = &e;
-        }
-        if (!hierarchy) {
+        const auto extent = find_hierarchy_evlr(metadata_, *source_);
+        if (!extent) {
             error("hierarchy", "no hierarchy EVLR (user id 'copc', record id 1000)");
             return false;
         }
-        // Absolute offset of the EVLR payload: find it from the EVLR chain.
-        std::uint64_t at = header().evlr_offset;
-        std::uint64_t data_begin = 0;
-        for (std::uint32_t i = 0;
-             i < header().evlr_count && at + las::kEvlrHeaderSize <= metadata_.file_size; ++i) {
-            std::uint8_t raw[las::kEvlrHeaderSize];
-            file_->pread_exact(at, raw, "EVLR header");
-            const auto user = util::load_fixed_string(raw + 2, 16);
-            const auto id = load_le<std::uint16_t>(raw + 18);
-            const auto length = load_le<std::uint64_t>(raw + 20);
-            if (user == kCopcUserId && id == kHierarchyRecordId)
-                data_begin = at + las::kEvlrHeaderSize;
-            at += las::kEvlrHeaderSize + length;
-        }
-        const std::uint64_t data_end = data_begin + hierarchy->data.size();
-        const auto inside = [&](std::uint64_t offset, std::uint64_t size) {
-            return data_begin > 0 && offset >= data_begin && offset + size <= data_end;
-        };
-        if (!inside(info_.root_hier_offset, info_.root_hier_size)) {
+        if (!extent->contains(info_.root_hier_offset, info_.root_hier_size)) {
             error(
                 "hierarchy",
                 fmt::format(
                     "root page ({} bytes at {}) is not inside the hierarchy EVLR ({} bytes at {})",
-                    info_.root_hier_size, info_.root_hier_offset, hierarchy->data.size(),
-                    data_begin));
+                    info_.root_hier_size, info_.root_hier_offset, extent->size, extent->offset));
             return false;
         }
-        std::set<std::uint64_t> seen_pages;
-        std::deque<std::pair<std::uint64_t, std::uint64_t>> pending{
-            {info_.root_hier_offset, info_.root_hier_size}};
-        std::uint64_t reached_bytes = 0;
-        while (!pending.empty()) {
-            const auto [offset, size] = pending.front();
-            pending.pop_front();
-            if (!seen_pages.insert(offset).second) {
-                error("hierarchy", fmt::format("page at {} is referenced twice", offset));
-                continue;
-            }
-            if (size % kEntrySize != 0)
-                error("hierarchy",
-                      fmt::format("page at {} has {} bytes, not a multiple of 32", offset, size));
-            reached_bytes += size;
-            const std::uint8_t* page = hierarchy->data.data() + (offset - data_begin);
-            for (std::uint64_t i = 0; i + kEntrySize <= size; i += kEntrySize) {
-                const Entry e = Entry::parse(page + i);
-                if (!e.key.valid()) {
-                    error("hierarchy",
-                          fmt::format("entry key {} is not a valid octree key", e.key.to_string()));
-                    continue;
-                }
-                if (e.point_count == -1) {
-                    if (e.byte_size <= 0 ||
-                        !inside(e.offset, static_cast<std::uint64_t>(e.byte_size))) {
-                        error(
-                            "hierarchy",
-                            fmt::format(
-                                "page pointer {} ({} bytes at {}) is not inside the hierarchy EVLR",
-                                e.key.to_string(), e.byte_size, e.offset));
-                    } else {
-                        pending.emplace_back(e.offset, static_cast<std::uint64_t>(e.byte_size));
-                    }
-                    continue;
-                }
-                if (e.point_count < -1) {
-                    error("hierarchy", fmt::format("node {} has point count {}", e.key.to_string(),
-                                                   e.point_count));
-                    continue;
-                }
-                if (!nodes_.emplace(e.key, Node{e, offset}).second) {
+        const Hierarchy hierarchy(source_, *extent, info_);
+        const WalkStats walked = hierarchy.walk(
+            {},
+            [&](const Entry& e) {
+                if (!nodes_.emplace(e.key, e).second) {
                     error("hierarchy",
                           fmt::format("node {} appears more than once", e.key.to_string()));
                 }
-            }
-        }
-        report_.pages = seen_pages.size();
+            },
+            [&](const std::string& problem) { error("hierarchy", problem); });
+        report_.pages = walked.pages;
         report_.nodes = nodes_.size();
-        if (reached_bytes < hierarchy->data.size()) {
+        if (walked.page_bytes < extent->size) {
             warning("hierarchy",
                     fmt::format("{} bytes of the hierarchy EVLR are not reached from the root page",
-                                hierarchy->data.size() - reached_bytes));
+                                extent->size - walked.page_bytes));
         }
         if (!nodes_.count(VoxelKey{})) error("hierarchy", "no root node 0-0-0-0");
         std::size_t orphans = 0, empty_leaves = 0;
@@ -308,8 +243,7 @@ class Validator {
                           fmt::format("node {} has no parent in the hierarchy", key.to_string()));
             }
         }
-        for (const auto& [key, node] : nodes_) {
-            const Entry& e = node.entry;
+        for (const auto& [key, e] : nodes_) {
             if (e.point_count == 0 && !parents.count(key)) ++empty_leaves;
             if (e.point_count == 0 && (e.byte_size != 0 || e.offset != 0)) {
                 warning("hierarchy", fmt::format("empty node {} has {} bytes at {}",
@@ -328,7 +262,7 @@ class Validator {
 
     void check_counts_and_bounds() {
         for (const auto& [key, node] : nodes_)
-            report_.points += static_cast<std::uint64_t>(std::max(0, node.entry.point_count));
+            report_.points += static_cast<std::uint64_t>(std::max(0, node.point_count));
         const std::uint64_t declared = header().point_count_64;
         if (report_.points != declared) {
             error("counts", fmt::format("hierarchy node counts sum to {}, header says {}",
@@ -360,7 +294,7 @@ class Validator {
                                      header().record_length,        *laszip_};
         laz::ChunkTable table;
         try {
-            table = laz::read_chunk_table(*file_, data);
+            table = laz::read_chunk_table(*source_, data);
         } catch (const util::InputError& e) {
             table.problem = e.problem();
         }
@@ -368,12 +302,12 @@ class Validator {
             error("chunks", "chunk table: " + table.problem);
             return;
         }
-        std::vector<const Node*> with_data;
+        std::vector<const Entry*> with_data;
         for (const auto& [key, node] : nodes_) {
-            if (node.entry.point_count > 0) with_data.push_back(&node);
+            if (node.point_count > 0) with_data.push_back(&node);
         }
         std::sort(with_data.begin(), with_data.end(),
-                  [](const Node* a, const Node* b) { return a->entry.offset < b->entry.offset; });
+                  [](const Entry* a, const Entry* b) { return a->offset < b->offset; });
         if (with_data.size() != table.chunks.size()) {
             error("chunks", fmt::format("{} nodes hold points but the chunk table lists {} chunks",
                                         with_data.size(), table.chunks.size()));
@@ -381,7 +315,7 @@ class Validator {
         std::size_t mismatches = 0;
         const std::size_t n = std::min(with_data.size(), table.chunks.size());
         for (std::size_t i = 0; i < n; ++i) {
-            const Entry& e = with_data[i]->entry;
+            const Entry& e = *with_data[i];
             const auto& c = table.chunks[i];
             if (e.offset != c.offset || static_cast<std::uint64_t>(e.byte_size) != c.byte_count ||
                 static_cast<std::uint64_t>(e.point_count) != c.point_count) {
@@ -431,9 +365,7 @@ class Validator {
     void check_node_points(const Entry& e, std::span<const std::uint8_t> records,
                            DeepStats& s) const {
         const auto& h = header();
-        const double node_side = info_.side() / std::ldexp(1.0, e.key.d);
-        const auto cube_min = info_.cube_min();
-        const std::array<std::int32_t, 3> index{e.key.x, e.key.y, e.key.z};
+        const Box cube = node_bounds(info_, e.key);
         for (std::size_t at = 0; at + h.record_length <= records.size(); at += h.record_length) {
             const std::uint8_t* r = records.data() + at;
             ++s.points;
@@ -442,9 +374,8 @@ class Validator {
                 const std::int32_t raw = load_le<std::int32_t>(r + 4 * axis);
                 s.bounds.add(axis, raw);
                 const double v = raw * h.scale[axis] + h.offset[axis];
-                const double lo = cube_min[axis] + index[axis] * node_side;
                 const double slack = h.scale[axis] / 2 + 1e-9;
-                if (v < lo - slack || v > lo + node_side + slack) outside = true;
+                if (v < cube.min[axis] - slack || v > cube.max[axis] + slack) outside = true;
                 if (v < h.min[axis] - slack || v > h.max[axis] + slack) ++s.outside_header;
             }
             if (outside && s.outside_node++ == 0) s.first_outside_node = e.key.to_string();
@@ -467,7 +398,7 @@ class Validator {
     void deep_check() {
         std::vector<const Entry*> work;
         for (const auto& [key, node] : nodes_) {
-            if (node.entry.point_count > 0 && node.entry.byte_size > 0) work.push_back(&node.entry);
+            if (node.point_count > 0 && node.byte_size > 0) work.push_back(&node);
         }
         std::mutex mutex;
         DeepStats total;
@@ -481,13 +412,8 @@ class Validator {
                     throw util::InputError("", "data lies past the end of the file");
                 }
                 std::vector<std::uint8_t> chunk(static_cast<std::size_t>(e.byte_size));
-                file_->pread_exact(e.offset, chunk, "node data");
-                std::vector<std::uint8_t> records(static_cast<std::size_t>(e.point_count) *
-                                                  header().record_length);
-                auto decoder = laz::make_chunk_decoder(*laszip_, header().point_format,
-                                                       header().record_length);
-                decoder->decode(chunk, static_cast<std::size_t>(e.point_count), records);
-                check_node_points(e, records, s);
+                source_->read_at(e.offset, chunk, "node data");
+                check_node_points(e, decode_node(*laszip_, header(), e, chunk), s);
             } catch (const std::exception& ex) {
                 s.decode_errors.push_back(fmt::format("node {}: {}", e.key.to_string(), ex.what()));
             }
@@ -555,11 +481,11 @@ class Validator {
     std::filesystem::path path_;
     const ValidateOptions& options_;
     ValidationReport& report_;
-    std::shared_ptr<util::File> file_;
+    std::shared_ptr<const util::ByteSource> source_;
     las::FileMetadata metadata_;
     CopcInfo info_;
     std::optional<laz::LaszipVlr> laszip_;
-    std::map<VoxelKey, Node> nodes_;
+    std::map<VoxelKey, Entry> nodes_;
     bool chunks_ok_ = false;
 };
 

@@ -32,7 +32,7 @@ Vlr parse_vlr_header(const std::uint8_t* p, bool extended, std::uint64_t& data_s
     return vlr;
 }
 
-void read_vlrs(util::File& file, FileMetadata& m) {
+void read_vlrs(const util::ByteSource& file, FileMetadata& m) {
     const Header& h = m.header;
     std::uint64_t pos = h.header_size;
     const std::uint64_t limit = std::min<std::uint64_t>(h.offset_to_point_data, m.file_size);
@@ -45,7 +45,7 @@ void read_vlrs(util::File& file, FileMetadata& m) {
             break;
         }
         std::uint8_t head[kVlrHeaderSize];
-        file.pread_exact(pos, head, "VLR header");
+        file.read_at(pos, head, "VLR header");
         std::uint64_t size = 0;
         Vlr vlr = parse_vlr_header(head, false, size);
         if (pos + kVlrHeaderSize + size > limit) {
@@ -56,17 +56,18 @@ void read_vlrs(util::File& file, FileMetadata& m) {
             break;
         }
         vlr.data.resize(size);
-        file.pread_exact(pos + kVlrHeaderSize, vlr.data, "VLR data");
+        file.read_at(pos + kVlrHeaderSize, vlr.data, "VLR data");
         pos += kVlrHeaderSize + size;
         m.vlrs.push_back(std::move(vlr));
     }
     if (pos < limit) {
         m.bytes_after_vlrs.resize(limit - pos);
-        file.pread_exact(pos, m.bytes_after_vlrs, "bytes after the VLRs");
+        file.read_at(pos, m.bytes_after_vlrs, "bytes after the VLRs");
     }
 }
 
-void read_evlrs(util::File& file, FileMetadata& m, std::uint64_t start, std::uint32_t count) {
+void read_evlrs(const util::ByteSource& file, FileMetadata& m, std::uint64_t start,
+                std::uint32_t count) {
     std::uint64_t pos = start;
     for (std::uint32_t i = 0; i < count; ++i) {
         if (pos + kEvlrHeaderSize > m.file_size) {
@@ -77,7 +78,7 @@ void read_evlrs(util::File& file, FileMetadata& m, std::uint64_t start, std::uin
             return;
         }
         std::uint8_t head[kEvlrHeaderSize];
-        file.pread_exact(pos, head, "EVLR header");
+        file.read_at(pos, head, "EVLR header");
         std::uint64_t size = 0;
         Vlr vlr = parse_vlr_header(head, true, size);
         if (size > m.file_size - pos - kEvlrHeaderSize) {
@@ -88,7 +89,7 @@ void read_evlrs(util::File& file, FileMetadata& m, std::uint64_t start, std::uin
             return;
         }
         vlr.data.resize(size);
-        file.pread_exact(pos + kEvlrHeaderSize, vlr.data, "EVLR data");
+        file.read_at(pos + kEvlrHeaderSize, vlr.data, "EVLR data");
         pos += kEvlrHeaderSize + size;
         m.evlrs.push_back(std::move(vlr));
     }
@@ -153,11 +154,15 @@ void check_encoding_flags(FileMetadata& m) {
 }  // namespace
 
 FileMetadata read_metadata(util::File& file) {
+    return read_metadata(util::FileViewSource(file));
+}
+
+FileMetadata read_metadata(const util::ByteSource& file) {
     FileMetadata m;
-    m.path = file.path();
+    m.path = file.name();
     m.file_size = file.size();
     std::vector<std::uint8_t> head(std::min<std::uint64_t>(m.file_size, kHeaderSize14));
-    file.pread_exact(0, head, "header");
+    file.read_at(0, head, "header");
     m.header = parse_header(head, m.path);
     Header& h = m.header;
     if (h.header_size > h.standard_size()) {
@@ -166,7 +171,7 @@ FileMetadata read_metadata(util::File& file) {
                                                        h.header_size, m.file_size));
         }
         h.extra_header_bytes.resize(h.header_size - h.standard_size());
-        file.pread_exact(h.standard_size(), h.extra_header_bytes, "header");
+        file.read_at(h.standard_size(), h.extra_header_bytes, "header");
     }
     if (h.offset_to_point_data > m.file_size) {
         throw util::InputError(m.path, fmt::format("offset to point data {} lies beyond the end of "

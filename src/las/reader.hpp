@@ -15,6 +15,7 @@
 #include "las/header.hpp"
 #include "las/record_stream.hpp"
 #include "las/vlr.hpp"
+#include "util/byte_source.hpp"
 #include "util/file.hpp"
 
 namespace lidarmill::las {
@@ -40,6 +41,8 @@ struct FileMetadata {
 // Reads header, VLRs and EVLRs. Throws util::InputError for unreadable files; records
 // quirks it can live with in `warnings`.
 FileMetadata read_metadata(util::File& file);
+// The same from any byte source (a file, a remote object); errors name source.name().
+FileMetadata read_metadata(const util::ByteSource& source);
 
 using RecordReaderFactory = std::function<std::unique_ptr<RecordReader>(
     std::shared_ptr<util::File> file, const FileMetadata& metadata)>;

@@ -49,14 +49,14 @@ std::uint64_t chunks_start(const LazPointData& data) {
 }
 
 // Where the chunk table begins, or 0 when the 8-byte pointer cannot be read or used.
-std::int64_t read_table_offset(const util::File& file, const LazPointData& data) {
+std::int64_t read_table_offset(const util::ByteSource& file, const LazPointData& data) {
     std::uint8_t raw[8];
     if (data.point_data_offset + kTableOffsetSize > data.point_data_end) return 0;
-    file.pread_exact(data.point_data_offset, raw, "chunk table offset");
+    file.read_at(data.point_data_offset, raw, "chunk table offset");
     auto offset = util::load_le<std::int64_t>(raw);
     if (offset == -1 && data.point_data_end >= chunks_start(data) + kTableOffsetSize) {
         // Written to a stream that could not seek back: the pointer trails the table.
-        file.pread_exact(data.point_data_end - kTableOffsetSize, raw, "chunk table offset");
+        file.read_at(data.point_data_end - kTableOffsetSize, raw, "chunk table offset");
         offset = util::load_le<std::int64_t>(raw);
     }
     return offset;
@@ -84,6 +84,10 @@ void decode_table_entries(std::span<const std::uint8_t> bytes, std::uint32_t cou
 }  // namespace
 
 ChunkTable read_chunk_table(const util::File& file, const LazPointData& data) {
+    return read_chunk_table(util::FileViewSource(file), data);
+}
+
+ChunkTable read_chunk_table(const util::ByteSource& file, const LazPointData& data) {
     ChunkTable table;
     if (data.vlr.compressor == Compressor::pointwise) {
         // LASzip 1.x: no chunks, one arithmetic stream over all points.
@@ -104,7 +108,7 @@ ChunkTable read_chunk_table(const util::File& file, const LazPointData& data) {
         return table;
     }
     std::vector<std::uint8_t> raw(data.point_data_end - static_cast<std::uint64_t>(table_offset));
-    file.pread_exact(static_cast<std::uint64_t>(table_offset), raw, "chunk table");
+    file.read_at(static_cast<std::uint64_t>(table_offset), raw, "chunk table");
     const auto version = util::load_le<std::uint32_t>(raw.data());
     const auto count = util::load_le<std::uint32_t>(raw.data() + 4);
     if (version != 0) {
@@ -182,7 +186,8 @@ class LazRecordReader final : public las::RecordReader {
                          table.problem);
             walking_ = true;
             walk_offset_ = chunks_start(data_);
-            const std::int64_t table_offset = read_table_offset(*file_, data_);
+            const std::int64_t table_offset =
+                read_table_offset(util::FileViewSource(*file_), data_);
             walk_end_ = data_.point_data_end;
             if (table_offset > 0 && static_cast<std::uint64_t>(table_offset) > walk_offset_ &&
                 static_cast<std::uint64_t>(table_offset) < walk_end_) {

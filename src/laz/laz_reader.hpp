@@ -9,6 +9,7 @@
 #include "las/record_stream.hpp"
 #include "laz/chunk_codec.hpp"
 #include "laz/laszip_vlr.hpp"
+#include "util/byte_source.hpp"
 #include "util/file.hpp"
 
 namespace lidarmill::laz {
@@ -45,5 +46,6 @@ struct ChunkTable {
     std::string problem;  // empty when the table was read fine
 };
 ChunkTable read_chunk_table(const util::File& file, const LazPointData& data);
+ChunkTable read_chunk_table(const util::ByteSource& source, const LazPointData& data);
 
 }  // namespace lidarmill::laz
