@@ -9,10 +9,10 @@
 #include <sstream>
 #include <thread>
 
-#include "features/enrich_spill.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/memory.hpp"
+#include "util/scratch_dir.hpp"
 #include "util/size.hpp"
 
 namespace lidarmill::batch {
@@ -311,7 +311,7 @@ BatchReport run_batch(const BatchOptions& options) {
         spdlog::info("removed {} leftover(s) of interrupted runs", report.stale_removed);
     }
     {
-        const features::ScratchDir scratch(
+        const util::ScratchDir scratch(
             options.temp_dir.empty() ? options.output_dir : options.temp_dir, "run");
         std::vector<std::string> warnings;
         copy_items(root_metadata(options.inputs, options.output_dir), warnings);

@@ -1,6 +1,6 @@
 #pragma once
-// Out-of-core storage for `enrich`: a private scratch folder, bucket files written
-// through per-bucket buffers, and buffered sequential readers over them.
+// Out-of-core storage for `enrich` (in a util::ScratchDir): bucket files written through
+// per-bucket buffers, and buffered sequential readers over them.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -12,29 +12,6 @@
 #include "util/file.hpp"
 
 namespace lidarmill::features {
-
-// A uniquely named folder under `parent`, removed with its contents on destruction.
-// The name carries the process id so that a later run can recognise leftovers of a
-// killed one (see is_stale_scratch_name).
-class ScratchDir {
-  public:
-    ScratchDir(const std::filesystem::path& parent, std::string_view purpose);
-    ~ScratchDir();
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-
-    const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
-
-// Prefix of every scratch folder name: ".lidarmill-scratch-<pid>-...".
-inline constexpr std::string_view kScratchPrefix = ".lidarmill-scratch-";
-
-// True when `name` is a scratch folder (or AtomicOutputFile temporary) whose owning
-// process no longer runs.
-bool is_stale_scratch_name(std::string_view name);
 
 // Appends byte strings to `count` numbered files; each file has its own buffer of
 // `buffer_bytes` so that writes reach the disk in large blocks.

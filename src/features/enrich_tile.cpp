@@ -30,6 +30,7 @@
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/memory.hpp"
+#include "util/scratch_dir.hpp"
 #include "util/uninitialized.hpp"
 
 namespace lidarmill::features {
@@ -958,7 +959,7 @@ class TileJob {
             options_.temp_dir.empty()
                 ? (output_.has_parent_path() ? output_.parent_path() : fs::path("."))
                 : options_.temp_dir;
-        const ScratchDir scratch(parent, "enrich");
+        const util::ScratchDir scratch(parent, "enrich");
         const std::size_t chunks = grid_.count();
         const double usable = static_cast<double>(options_.memory_budget) * kUsableShare;
         const auto buffer_bytes = static_cast<std::size_t>(
