@@ -48,14 +48,14 @@ struct Needs {
     bool omnivariance = false, eigenentropy = false;  // the only costly ones (cbrt, log)
 
     explicit Needs(std::span<const Feature> features) {
+        const FeatureNeeds all = needs_of(features);
+        eigen = all.eigen;
+        density = all.density;
+        radius_count = all.radius_count;
+        ground = all.ground;
         for (const Feature f : features) {
-            eigen |= is_eigen_based(f);
             omnivariance |= f == Feature::omnivariance;
             eigenentropy |= f == Feature::eigenentropy;
-            density |= f == Feature::density;
-            radius_count |= f == Feature::points_in_radius;
-            ground |= f == Feature::height_above_ground || f == Feature::wall_score ||
-                      f == Feature::roof_score;
         }
     }
 };

@@ -72,13 +72,6 @@ double halo_width(const NeighbourhoodParams& p) {
     return std::max(p.max_radius, p.radius);
 }
 
-bool needs_ground(std::span<const Feature> features) {
-    return std::ranges::any_of(features, [](Feature f) {
-        return f == Feature::height_above_ground || f == Feature::wall_score ||
-               f == Feature::roof_score;
-    });
-}
-
 void validate_options(const EnrichOptions& o) {
     if (o.features.empty()) throw util::UsageError("no features requested");
     const auto& n = o.neighbourhood;
