@@ -256,7 +256,7 @@ TEST(BatchPlanner, WorkersTimesBudgetStaysWithinTheBudget) {
         job.file_size = fs::file_size(job.input);
         jobs.push_back(job);
     }
-    features::EnrichOptions enrich;
+    enrich::EnrichOptions enrich;
     PlanOptions options;
     options.memory_budget = std::uint64_t{300} << 20;
     options.workers = 8;

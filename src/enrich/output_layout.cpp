@@ -1,4 +1,4 @@
-#include "features/enrich_output.hpp"
+#include "enrich/output_layout.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -11,14 +11,13 @@
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
-namespace lidarmill::features {
+namespace lidarmill::enrich {
 namespace {
 
 struct Bounds {
     double min, max;
 };
 
-// The feature's compact range (see features/feature.hpp), max_radius resolved.
 std::optional<Bounds> bounded_range(Feature feature, const NeighbourhoodParams& params) {
     const auto range = compact_range(feature);
     if (!range) return std::nullopt;
@@ -106,4 +105,4 @@ void OutputLayout::encode(std::span<const float> values, std::uint8_t* destinati
     }
 }
 
-}  // namespace lidarmill::features
+}  // namespace lidarmill::enrich

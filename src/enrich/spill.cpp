@@ -1,11 +1,11 @@
-#include "features/enrich_spill.hpp"
+#include "enrich/spill.hpp"
 
 #include <cstring>
-#include <string>
+#include <system_error>
 
 #include "util/error.hpp"
 
-namespace lidarmill::features {
+namespace lidarmill::enrich {
 namespace fs = std::filesystem;
 
 fs::path bucket_file_name(const fs::path& folder, std::string_view stem, std::size_t index) {
@@ -69,4 +69,25 @@ const std::uint8_t* SequentialReader::next(std::size_t size) {
     return record;
 }
 
-}  // namespace lidarmill::features
+std::vector<std::uint8_t> read_bucket(const fs::path& path) {
+    std::vector<std::uint8_t> bytes;
+    {
+        util::File file(path, util::File::Mode::read);
+        bytes.resize(file.size());
+        file.read_exact(bytes, "scratch bucket");
+    }
+    std::error_code ignored;
+    fs::remove(path, ignored);
+    if (bytes.size() % kHaloEntrySize != 0) {
+        throw util::InputError(path.string(), "scratch bucket has a partial entry");
+    }
+    return bytes;
+}
+
+void write_scratch(const fs::path& path, std::span<const std::uint8_t> bytes) {
+    util::File file(path, util::File::Mode::write);
+    file.write(bytes);
+    file.close();
+}
+
+}  // namespace lidarmill::enrich

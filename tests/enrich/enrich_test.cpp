@@ -13,18 +13,20 @@
 #include <vector>
 
 #include "common/shared_data.hpp"
-#include "features/enrich_tile.hpp"
+#include "enrich/enrich_tile.hpp"
+#include "features/test_support.hpp"
 #include "las/point_format.hpp"
 #include "las/writer.hpp"
 #include "laz/open.hpp"
 #include "laz/translate.hpp"
-#include "test_support.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
 
 namespace lidarmill::features {
 namespace {
+
+using namespace lidarmill::enrich;
 
 namespace fs = std::filesystem;
 using lidarmill::testing::shared_data_dir;
