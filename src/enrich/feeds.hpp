@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "enrich/spill.hpp"
+#include "las/point_format.hpp"
 #include "util/scratch_dir.hpp"
 
 namespace lidarmill::enrich {
@@ -38,6 +39,11 @@ class InMemoryFeed final : public FeatureFeed {
     std::size_t feature_bytes_;
     std::size_t position_ = 0;
 };
+
+// A record's scanner channel (0-3), which the output's compressed layers need.
+inline std::uint8_t scanner_channel(const std::uint8_t* record, std::uint8_t format) {
+    return las::is_extended_format(format) ? (record[15] >> 4) & 3 : 0;
+}
 
 // Sequence entries of the out-of-core path: the point's chunk, its scanner channel in the
 // top two bits.

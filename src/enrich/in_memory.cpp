@@ -5,15 +5,10 @@
 
 #include "enrich/chunk_compute.hpp"
 #include "features/blocks.hpp"
-#include "las/point_format.hpp"
 #include "util/error.hpp"
 
 namespace lidarmill::enrich {
 namespace {
-
-std::uint8_t scanner_channel(const std::uint8_t* record, std::uint8_t format) {
-    return las::is_extended_format(format) ? (record[15] >> 4) & 3 : 0;
-}
 
 // What the first pass keeps: positions, and the chunk lists.
 struct ReadTile {

@@ -14,17 +14,12 @@
 #include "enrich/crowded_split.hpp"
 #include "enrich/spill.hpp"
 #include "features/blocks.hpp"
-#include "las/point_format.hpp"
 #include "util/bytes.hpp"
 #include "util/scratch_dir.hpp"
 
 namespace lidarmill::enrich {
 namespace fs = std::filesystem;
 namespace {
-
-std::uint8_t scanner_channel(const std::uint8_t* record, std::uint8_t format) {
-    return las::is_extended_format(format) ? (record[15] >> 4) & 3 : 0;
-}
 
 // Entries of a bucket past which its chunk holds more points than the budget allows (its
 // capacity, halo included).

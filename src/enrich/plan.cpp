@@ -36,6 +36,8 @@ constexpr std::uint64_t kMaxInMemoryChunks = 65536;
 // cells ~12), the visit order (8), slack.
 constexpr std::uint64_t kWorkingBytesPerPoint = 100;
 
+using features::needs_ground;
+
 double halo_width(const NeighbourhoodParams& p) {
     return std::max(p.max_radius, p.radius);
 }
@@ -51,12 +53,6 @@ void validate_options(const EnrichOptions& o) {
     }
     if (!(o.ground.cell_size > 0)) throw util::UsageError("ground cell size must be positive");
 }
-
-namespace {
-
-using features::needs_ground;
-
-}  // namespace
 
 RecordLayout record_layout(const las::FileMetadata& m, const OutputLayout& output) {
     const std::size_t out = m.header.record_length + output.bytes_per_point();
