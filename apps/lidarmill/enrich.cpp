@@ -76,7 +76,7 @@ batch::BatchOptions to_options(const EnrichArgs& a) {
     e.neighbourhood = {a.k, a.max_radius, a.radius};
     e.ground.cell_size = a.ground_cell;
     e.ground_classes = parse_classes(a.ground_classes);
-    e.precision = features::parse_precision(a.precision);
+    e.precision = enrich::parse_precision(a.precision);
     e.max_chunk_points = a.chunk_points;
     o.plan.workers = parse_workers(a.workers);
     if (a.memory_budget != "auto") o.plan.memory_budget = util::parse_size(a.memory_budget);

@@ -6,10 +6,10 @@
 #include <string>
 #include <system_error>
 
-#include "features/enrich_spill.hpp"
 #include "io/discover.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/scratch_dir.hpp"
 
 namespace lidarmill::batch {
 namespace fs = std::filesystem;
@@ -117,7 +117,7 @@ std::size_t remove_stale_temporaries(const fs::path& folder) {
     for (auto it = fs::recursive_directory_iterator(
              folder, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (features::is_stale_scratch_name(it->path().filename().string())) {
+        if (util::is_stale_scratch_name(it->path().filename().string())) {
             stale.push_back(it->path());
             if (it->is_directory()) it.disable_recursion_pending();
         }

@@ -24,19 +24,19 @@ struct Need {
     std::uint64_t minimum = 0, comfortable = 0;
 };
 
-Need need_of(const las::FileMetadata& m, const features::EnrichOptions& enrich) {
+Need need_of(const las::FileMetadata& m, const enrich::EnrichOptions& enrich) {
     Need need;
-    need.minimum = features::minimum_tile_memory(m, enrich);
+    need.minimum = enrich::minimum_tile_memory(m, enrich);
     auto at_large = enrich;
     at_large.memory_budget = std::uint64_t{1} << 50;
-    const auto in_core = features::plan_tile(m, at_large).in_core_bytes;
+    const auto in_core = enrich::plan_tile(m, at_large).in_core_bytes;
     need.comfortable = std::max(need.minimum, std::min(in_core, kComfortableWorkerBytes));
     return need;
 }
 
 }  // namespace
 
-BatchPlan plan_batch(const std::vector<Job>& jobs, const features::EnrichOptions& enrich,
+BatchPlan plan_batch(const std::vector<Job>& jobs, const enrich::EnrichOptions& enrich,
                      const PlanOptions& options) {
     BatchPlan plan;
     plan.budget_auto = !options.memory_budget;
@@ -116,7 +116,7 @@ BatchPlan plan_batch(const std::vector<Job>& jobs, const features::EnrichOptions
             continue;
         }
         try {
-            file.tile = features::plan_tile(metadata[file.job], worker_options);
+            file.tile = enrich::plan_tile(metadata[file.job], worker_options);
         } catch (const std::exception& e) {
             file.readable = false;
             file.error = e.what();

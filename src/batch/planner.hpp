@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "batch/discover.hpp"
-#include "features/enrich_tile.hpp"
+#include "enrich/enrich_tile.hpp"
 
 namespace lidarmill::batch {
 
@@ -21,8 +21,8 @@ struct FilePlan {
     std::size_t job = 0;  // index into the job list
     std::uint64_t points = 0;
     bool readable = true;
-    std::string error;        // when the header could not be read
-    features::TilePlan tile;  // at the per-worker budget
+    std::string error;      // when the header could not be read
+    enrich::TilePlan tile;  // at the per-worker budget
 };
 
 struct BatchPlan {
@@ -37,7 +37,7 @@ struct BatchPlan {
 
 // Reads every job's header (cheap) and plans the run. Never throws for a bad input file:
 // it is planned as unreadable and fails alone when processed.
-BatchPlan plan_batch(const std::vector<Job>& jobs, const features::EnrichOptions& enrich,
+BatchPlan plan_batch(const std::vector<Job>& jobs, const enrich::EnrichOptions& enrich,
                      const PlanOptions& options);
 
 }  // namespace lidarmill::batch

@@ -9,10 +9,10 @@
 #include <sstream>
 #include <thread>
 
-#include "features/enrich_spill.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/memory.hpp"
+#include "util/scratch_dir.hpp"
 #include "util/size.hpp"
 
 namespace lidarmill::batch {
@@ -28,7 +28,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // dimension: outputs only ever appear complete (temporary name, then rename), so this
 // mainly guards against files from another run with other options.
 bool output_complete(const fs::path& output, std::uint64_t points,
-                     const features::EnrichOptions& enrich) {
+                     const enrich::EnrichOptions& enrich) {
     std::error_code ec;
     if (!fs::is_regular_file(output, ec)) return false;
     try {
@@ -103,7 +103,7 @@ class Runner {
             }
             fs::create_directories(job.output.parent_path());
             auto per_file = per_file_progress(job, file.points);
-            features::EnrichOptions eo = options_.enrich;
+            enrich::EnrichOptions eo = options_.enrich;
             eo.memory_budget = report_.plan.worker_budget;
             eo.threads = report_.plan.threads_per_worker;
             eo.temp_dir = scratch_;
@@ -113,7 +113,7 @@ class Runner {
                 if (per_file) per_file->advance(points - std::min(points, per_file->done()));
                 credit(points, credited);
             };
-            const auto result = features::enrich_file(job.input, job.output, eo);
+            const auto result = enrich::enrich_file(job.input, job.output, eo);
             if (per_file) per_file->finish();
             copy_items(job.sidecars, r.warnings);
             r.status = FileStatus::enriched;
@@ -311,7 +311,7 @@ BatchReport run_batch(const BatchOptions& options) {
         spdlog::info("removed {} leftover(s) of interrupted runs", report.stale_removed);
     }
     {
-        const features::ScratchDir scratch(
+        const util::ScratchDir scratch(
             options.temp_dir.empty() ? options.output_dir : options.temp_dir, "run");
         std::vector<std::string> warnings;
         copy_items(root_metadata(options.inputs, options.output_dir), warnings);

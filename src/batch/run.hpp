@@ -12,7 +12,7 @@
 
 #include "batch/discover.hpp"
 #include "batch/planner.hpp"
-#include "features/enrich_tile.hpp"
+#include "enrich/enrich_tile.hpp"
 #include "util/progress.hpp"
 
 namespace lidarmill::batch {
@@ -22,7 +22,7 @@ struct BatchOptions {
     std::filesystem::path output_dir;
     // Features and neighbourhoods; the budget, threads, scratch folder and progress hook
     // are set per tile by the runner.
-    features::EnrichOptions enrich;
+    enrich::EnrichOptions enrich;
     PlanOptions plan;
     std::filesystem::path temp_dir;  // empty: inside the output folder
     bool force = false;
@@ -45,7 +45,7 @@ struct FileReport {
     std::uint32_t chunks = 0;
     std::uint32_t split_chunks = 0;  // out of core, crowded beyond the plan
     bool out_of_core = false;
-    std::vector<features::FeatureSummary> summary;
+    std::vector<enrich::FeatureSummary> summary;
     std::vector<std::string> warnings;
 };
 

@@ -1,7 +1,6 @@
 #include "copc/spill.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,64 +17,13 @@ namespace lidarmill::copc {
 
 namespace fs = std::filesystem;
 
-namespace {
-bool process_alive(long pid) {
-    return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
-}
-
-// The pid in "lidarmill-copc-<pid>-<n>", or -1.
-long pid_of_run_dir(const std::string& name) {
-    const std::string prefix = TempRunDir::kPrefix;
-    if (name.rfind(prefix, 0) != 0) return -1;
-    const std::string rest = name.substr(prefix.size());
-    const auto dash = rest.find('-');
-    if (dash == std::string::npos || dash == 0) return -1;
-    try {
-        return std::stol(rest.substr(0, dash));
-    } catch (const std::exception&) {
-        return -1;
-    }
-}
-}  // namespace
-
 int remove_stale_run_dirs(const fs::path& parent) {
-    int removed = 0;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(parent, ec)) {
-        const long pid = pid_of_run_dir(entry.path().filename().string());
-        if (pid < 0 || !entry.is_directory(ec) || process_alive(pid)) continue;
-        if (fs::remove_all(entry.path(), ec) > 0 && !ec) {
-            spdlog::info("removed the temporary folder of an interrupted run: {}",
-                         entry.path().string());
-            ++removed;
-        }
-    }
-    return removed;
+    return util::remove_stale_scratch_dirs(parent, TempRunDir::kPrefix);
 }
 
-TempRunDir::TempRunDir(const fs::path& parent) {
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (!fs::is_directory(parent)) {
-        throw util::UsageError(fmt::format(
-            "temporary folder {} does not exist and cannot be created", parent.string()));
-    }
-    remove_stale_run_dirs(parent);
-    static std::atomic<int> counter{0};
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-        fs::path candidate = parent / fmt::format("{}{}-{}", kPrefix, ::getpid(), counter++);
-        if (fs::create_directory(candidate, ec)) {
-            path_ = std::move(candidate);
-            return;
-        }
-    }
-    throw util::UsageError(fmt::format("cannot create a temporary folder in {}", parent.string()));
-}
-
-TempRunDir::~TempRunDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-}
+// Earlier runs' leftovers go first, so that they are never read.
+TempRunDir::TempRunDir(const fs::path& parent)
+    : dir_((remove_stale_run_dirs(parent), util::ScratchDir::numbered(parent, kPrefix))) {}
 
 BlockStore::BlockStore(const fs::path& file, std::size_t record_size, std::size_t pool_bytes)
     : path_(file.string()), record_size_(record_size), pool_bytes_(pool_bytes) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "util/scratch_dir.hpp"
+
 namespace lidarmill::copc {
 
 // "<parent>/lidarmill-copc-<pid>-<n>", created on construction, removed with its content on
@@ -18,15 +20,12 @@ namespace lidarmill::copc {
 class TempRunDir {
   public:
     explicit TempRunDir(const std::filesystem::path& parent);
-    ~TempRunDir();
-    TempRunDir(const TempRunDir&) = delete;
-    TempRunDir& operator=(const TempRunDir&) = delete;
-    const std::filesystem::path& path() const { return path_; }
+    const std::filesystem::path& path() const { return dir_.path(); }
 
     static constexpr const char* kPrefix = "lidarmill-copc-";
 
   private:
-    std::filesystem::path path_;
+    util::ScratchDir dir_;
 };
 
 // Removes "<parent>/lidarmill-copc-<pid>-*" folders whose pid is not a running process.

@@ -30,7 +30,7 @@ constexpr double degenerate_eigenvalue = 1e-12;
 // Grid cells sized for about this many points (13 for k = 20), and at most max_radius
 // wide. On dense tiles a neighbourhood then spans about three cells across: smaller
 // cells made fewer candidates, but their per-cell z searches cost more than the
-// candidates saved (features CPU -11% on synth from 8 points per cell). Where the limit
+// candidates saved (8 points per cell was slower). Where the limit
 // binds (sparse tiles, most neighbourhoods cut at max_radius), the 3 x 3 cells around a
 // query then hold its whole ball, and wider cells would only add candidates.
 double points_per_cell(int k) {
@@ -48,14 +48,14 @@ struct Needs {
     bool omnivariance = false, eigenentropy = false;  // the only costly ones (cbrt, log)
 
     explicit Needs(std::span<const Feature> features) {
+        const FeatureNeeds all = needs_of(features);
+        eigen = all.eigen;
+        density = all.density;
+        radius_count = all.radius_count;
+        ground = all.ground;
         for (const Feature f : features) {
-            eigen |= is_eigen_based(f);
             omnivariance |= f == Feature::omnivariance;
             eigenentropy |= f == Feature::eigenentropy;
-            density |= f == Feature::density;
-            radius_count |= f == Feature::points_in_radius;
-            ground |= f == Feature::height_above_ground || f == Feature::wall_score ||
-                      f == Feature::roof_score;
         }
     }
 };

@@ -70,8 +70,8 @@ namespace {
 // Only cells that had ground are used as sources: the result does not depend on the
 // order in which holes are filled.
 //
-// Walking every ray from every empty cell cost O(cells x reach): seconds on sparse 3 km
-// tiles whose 1 m grids are mostly empty. Instead two sweeps carry, per column and per
+// Walking every ray from every empty cell cost O(cells x reach): slow on sparse tiles
+// whose 1 m grids are mostly empty. Instead two sweeps carry, per column and per
 // diagonal, the nearest measured cell met so far, so each cell costs O(1) whatever the
 // reach. The rays' contributions are still summed in the same fixed order, so the result
 // is the one of the ray walk, bit for bit.

@@ -17,9 +17,9 @@
 #include "cli/cli_support.hpp"
 #include "common/shared_data.hpp"
 #include "common/temp_dir.hpp"
-#include "features/enrich_spill.hpp"
 #include "io/discover.hpp"
 #include "util/error.hpp"
+#include "util/scratch_dir.hpp"
 
 namespace lidarmill::batch {
 namespace {
@@ -227,13 +227,13 @@ TEST(BatchDiscovery, OutputNamesDropCopcAndFollowTheFormat) {
 TEST(BatchDiscovery, StaleNamesAreThoseOfDeadProcesses) {
     const std::string mine = std::to_string(::getpid());
     EXPECT_FALSE(
-        features::is_stale_scratch_name(std::string(features::kScratchPrefix) + mine + "-0-1-run"));
-    EXPECT_TRUE(features::is_stale_scratch_name(std::string(features::kScratchPrefix) +
-                                                "999999999-0-1-run"));
-    EXPECT_TRUE(features::is_stale_scratch_name(".tile.laz.tmp-999999999-3"));
-    EXPECT_FALSE(features::is_stale_scratch_name(".tile.laz.tmp-" + mine + "-3"));
-    EXPECT_FALSE(features::is_stale_scratch_name("tile.laz"));
-    EXPECT_FALSE(features::is_stale_scratch_name(".hidden"));
+        util::is_stale_scratch_name(std::string(util::kScratchPrefix) + mine + "-0-1-run"));
+    EXPECT_TRUE(
+        util::is_stale_scratch_name(std::string(util::kScratchPrefix) + "999999999-0-1-run"));
+    EXPECT_TRUE(util::is_stale_scratch_name(".tile.laz.tmp-999999999-3"));
+    EXPECT_FALSE(util::is_stale_scratch_name(".tile.laz.tmp-" + mine + "-3"));
+    EXPECT_FALSE(util::is_stale_scratch_name("tile.laz"));
+    EXPECT_FALSE(util::is_stale_scratch_name(".hidden"));
 }
 
 TEST(BatchPlanner, WorkersTimesBudgetStaysWithinTheBudget) {
@@ -247,7 +247,7 @@ TEST(BatchPlanner, WorkersTimesBudgetStaysWithinTheBudget) {
         job.file_size = fs::file_size(job.input);
         jobs.push_back(job);
     }
-    features::EnrichOptions enrich;
+    enrich::EnrichOptions enrich;
     PlanOptions options;
     options.memory_budget = std::uint64_t{300} << 20;
     options.workers = 8;

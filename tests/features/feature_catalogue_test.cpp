@@ -55,5 +55,55 @@ TEST(FeatureCatalogue, ParsesListsAndRejectsUnknownNames) {
     }
 }
 
+TEST(FeatureCatalogue, ModesListTheirFeaturesInOutputOrder) {
+    EXPECT_EQ(features_for_mode("core"),
+              (std::vector<Feature>{Feature::normal_x, Feature::normal_y, Feature::normal_z,
+                                    Feature::curvature, Feature::linearity, Feature::planarity,
+                                    Feature::sphericity, Feature::anisotropy, Feature::roughness,
+                                    Feature::density, Feature::verticality,
+                                    Feature::height_above_ground}));
+    const auto building = features_for_mode("building");
+    EXPECT_EQ(std::vector<Feature>(building.begin() + 12, building.end()),
+              (std::vector<Feature>{Feature::wall_score, Feature::roof_score,
+                                    Feature::points_in_radius}));
+    const auto full = features_for_mode("full");
+    EXPECT_EQ(std::vector<Feature>(full.begin() + 15, full.end()),
+              (std::vector<Feature>{Feature::omnivariance, Feature::eigenentropy,
+                                    Feature::eigenvalue_1, Feature::eigenvalue_2,
+                                    Feature::eigenvalue_3, Feature::eigenvalue_sum}));
+}
+
+TEST(FeatureCatalogue, RowsSayWhatEachFeatureNeeds) {
+    for (const Feature f : all_features()) {
+        const bool ground = f == Feature::height_above_ground || f == Feature::wall_score ||
+                            f == Feature::roof_score;
+        EXPECT_EQ(needs_ground(f), ground) << feature_name(f);
+        EXPECT_EQ(needs_of(f).ground, ground) << feature_name(f);
+        EXPECT_EQ(needs_of(f).eigen, is_eigen_based(f)) << feature_name(f);
+        EXPECT_EQ(needs_of(f).density, f == Feature::density) << feature_name(f);
+        EXPECT_EQ(needs_of(f).radius_count, f == Feature::points_in_radius) << feature_name(f);
+    }
+    EXPECT_FALSE(is_eigen_based(Feature::height_above_ground));
+    EXPECT_TRUE(is_eigen_based(Feature::wall_score));
+    EXPECT_FALSE(needs_ground(features_for_mode("core").front()));
+    EXPECT_TRUE(needs_ground(features_for_mode("core")));
+    const FeatureNeeds core = needs_of(features_for_mode("core"));
+    EXPECT_TRUE(core.eigen && core.density && core.ground);
+    EXPECT_FALSE(core.radius_count);
+}
+
+TEST(FeatureCatalogue, CompactRangesHoldTheValuesByConstruction) {
+    EXPECT_EQ(compact_range(Feature::normal_z)->min, -1.0);
+    EXPECT_EQ(compact_range(Feature::normal_z)->max, 1.0);
+    EXPECT_EQ(compact_range(Feature::planarity)->min, 0.0);
+    EXPECT_EQ(compact_range(Feature::planarity)->max, 1.0);
+    EXPECT_EQ(compact_range(Feature::eigenentropy)->max, 1.2);
+    EXPECT_TRUE(compact_range(Feature::roughness)->max_is_max_radius);
+    EXPECT_FALSE(compact_range(Feature::density));
+    EXPECT_FALSE(compact_range(Feature::height_above_ground));
+    EXPECT_FALSE(compact_range(Feature::omnivariance));
+    EXPECT_FALSE(compact_range(Feature::eigenvalue_1));
+}
+
 }  // namespace
 }  // namespace lidarmill::features

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/temp_dir.hpp"
 #include "io/open.hpp"
 #include "test_support.hpp"
 
@@ -85,18 +86,12 @@ struct Settings {
     GroundParams ground;
 };
 
-class ReferenceTest : public ::testing::Test {
+class ReferenceTest : public lidarmill::testing::TempDirTest {
   protected:
     void SetUp() override {
         python_ = python_with_numpy();
         if (!python_) GTEST_SKIP() << "no python3 with numpy found: Python reference not run";
-        work_ = fs::temp_directory_path() /
-                ("lidarmill_features_ref_" + std::to_string(::getpid()) + "_" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(work_);
-    }
-    void TearDown() override {
-        if (!work_.empty()) fs::remove_all(work_);
+        TempDirTest::SetUp();
     }
 
     testing::Matrix reference(const Scene& scene, const XyExtent& extent, const Settings& run) {
@@ -104,12 +99,12 @@ class ReferenceTest : public ::testing::Test {
         for (std::size_t i = 0; i < scene.size(); ++i) {
             table.insert(table.end(), {scene.x[i], scene.y[i], scene.z[i], double(scene.cls[i])});
         }
-        testing::write_npy(work_ / "in.npy", table, scene.size(), 4);
+        testing::write_npy(dir_ / "in.npy", table, scene.size(), 4);
         std::ostringstream command;
         command.precision(17);
         command << *python_ << " " << LIDARMILL_SOURCE_DIR "/tests/reference/features_ref.py "
-                << work_ / "in.npy"
-                << " " << work_ / "out.npy"
+                << dir_ / "in.npy"
+                << " " << dir_ / "out.npy"
                 << " --k " << run.neighbourhood.k << " --max-radius "
                 << run.neighbourhood.max_radius << " --radius " << run.neighbourhood.radius
                 << " --cell " << run.ground.cell_size << " --reach " << run.ground.fill_reach
@@ -117,7 +112,7 @@ class ReferenceTest : public ::testing::Test {
                 << extent.max_y;
         const int status = std::system(command.str().c_str());
         EXPECT_EQ(status, 0) << command.str();
-        return testing::read_npy(work_ / "out.npy");
+        return testing::read_npy(dir_ / "out.npy");
     }
 
     // Point ids are the row indices, as in the reference.
@@ -195,7 +190,6 @@ class ReferenceTest : public ::testing::Test {
     }
 
     std::optional<std::string> python_;
-    fs::path work_;
 };
 
 TEST_F(ReferenceTest, TiltedPlane) {

@@ -1,6 +1,7 @@
 #pragma once
-// Out-of-core storage for `enrich`: a private scratch folder, bucket files written
-// through per-bucket buffers, and buffered sequential readers over them.
+// Out-of-core storage for `enrich` (in a util::ScratchDir): bucket files written through
+// per-bucket buffers, and buffered sequential readers over them.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -9,32 +10,26 @@
 #include <string_view>
 #include <vector>
 
+#include "enrich/chunk_grid.hpp"
+#include "util/bytes.hpp"
 #include "util/file.hpp"
 
-namespace lidarmill::features {
+namespace lidarmill::enrich {
 
-// A uniquely named folder under `parent`, removed with its contents on destruction.
-// The name carries the process id so that a later run can recognise leftovers of a
-// killed one (see is_stale_scratch_name).
-class ScratchDir {
-  public:
-    ScratchDir(const std::filesystem::path& parent, std::string_view purpose);
-    ~ScratchDir();
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
+// A bucket entry: the point's index in the file (kHaloFlag set for a halo point), then its
+// raw X, Y, Z.
+inline constexpr std::size_t kHaloEntrySize = 8 + 12;
+inline constexpr std::uint64_t kHaloFlag = std::uint64_t{1} << 63;
+using BucketEntry = std::array<std::uint8_t, kHaloEntrySize>;
 
-    const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
+struct RawXyz {
+    std::int32_t x, y, z;
 };
 
-// Prefix of every scratch folder name: ".lidarmill-scratch-<pid>-...".
-inline constexpr std::string_view kScratchPrefix = ".lidarmill-scratch-";
-
-// True when `name` is a scratch folder (or AtomicOutputFile temporary) whose owning
-// process no longer runs.
-bool is_stale_scratch_name(std::string_view name);
+inline RawXyz raw_xyz(const std::uint8_t* record) {
+    return {util::load_le<std::int32_t>(record), util::load_le<std::int32_t>(record + 4),
+            util::load_le<std::int32_t>(record + 8)};
+}
 
 // Appends byte strings to `count` numbered files; each file has its own buffer of
 // `buffer_bytes` so that writes reach the disk in large blocks.
@@ -80,4 +75,21 @@ class SequentialReader {
 std::filesystem::path bucket_file_name(const std::filesystem::path& folder, std::string_view stem,
                                        std::size_t index);
 
-}  // namespace lidarmill::features
+// Appends `entry` to the bucket of `chunk` as it is, and flagged as halo to the bucket of
+// every other chunk of `grid` whose halo holds (x, y).
+inline void append_with_halo(const ChunkGrid& grid, double halo, BucketWriter& buckets,
+                             std::uint32_t chunk, BucketEntry entry, double x, double y) {
+    buckets.append(chunk, entry);
+    if (grid.count() == 1) return;
+    util::store_le<std::uint64_t>(entry.data(),
+                                  util::load_le<std::uint64_t>(entry.data()) | kHaloFlag);
+    grid.for_each_halo_chunk(x, y, halo, [&](std::uint32_t h) { buckets.append(h, entry); });
+}
+
+// A bucket's entries (deleted from the disk once read).
+std::vector<std::uint8_t> read_bucket(const std::filesystem::path& path);
+
+// Writes `bytes` to a new scratch file.
+void write_scratch(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
+
+}  // namespace lidarmill::enrich

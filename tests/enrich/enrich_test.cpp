@@ -13,18 +13,21 @@
 #include <vector>
 
 #include "common/shared_data.hpp"
-#include "features/enrich_tile.hpp"
+#include "common/temp_dir.hpp"
+#include "enrich/enrich_tile.hpp"
+#include "features/test_support.hpp"
+#include "io/open.hpp"
 #include "las/point_format.hpp"
 #include "las/writer.hpp"
-#include "io/open.hpp"
 #include "ops/translate.hpp"
-#include "test_support.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 #include "util/sha256.hpp"
 
 namespace lidarmill::features {
 namespace {
+
+using namespace lidarmill::enrich;
 
 namespace fs = std::filesystem;
 using lidarmill::testing::shared_data_dir;
@@ -79,16 +82,8 @@ std::vector<std::uint8_t> file_bytes(const fs::path& path) {
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
-class EnrichTest : public ::testing::Test {
+class EnrichTest : public lidarmill::testing::TempDirTest {
   protected:
-    void SetUp() override {
-        work_ = fs::temp_directory_path() /
-                ("lidarmill_enrich_" + std::to_string(::getpid()) + "_" +
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(work_);
-    }
-    void TearDown() override { fs::remove_all(work_); }
-
     EnrichOptions options(std::string_view mode = "building") const {
         EnrichOptions o;
         o.features = features_for_mode(mode);
@@ -96,8 +91,6 @@ class EnrichTest : public ::testing::Test {
         o.memory_budget = std::uint64_t{1} << 30;
         return o;
     }
-
-    fs::path work_;
 };
 
 // The first record_length bytes of every output record are the input record.
@@ -119,7 +112,7 @@ TEST_F(EnrichTest, KeepsRecordsVlrsEvlrsAndCrsAndAppendsDimensions) {
           "odd/unregistered_extra_bytes.las", "legacy/extrabytes.las"}) {
         SCOPED_TRACE(name);
         const fs::path input = shared_data_dir() / name;
-        const fs::path output = work_ / (fs::path(name).stem().string() + ".laz");
+        const fs::path output = dir_ / (fs::path(name).stem().string() + ".laz");
         const auto result = enrich_file(input, output, options());
         const Records in = read_all(input);
         const Records out = read_all(output);
@@ -171,7 +164,7 @@ TEST_F(EnrichTest, KeepsRecordsVlrsEvlrsAndCrsAndAppendsDimensions) {
         // translate --drop-extra <new dimensions> gives back the input's records.
         ops::TranslateOptions drop;
         for (const Feature f : features) drop.drop_extra.emplace_back(feature_name(f));
-        const fs::path dropped = work_ / "dropped.las";
+        const fs::path dropped = dir_ / "dropped.las";
         ops::translate(output, dropped, drop);
         const Records back = read_all(dropped);
         if (in.metadata.extra_bytes.undeclared_bytes() == 0) {
@@ -186,30 +179,30 @@ TEST_F(EnrichTest, OutputBytesDoNotDependOnChunksOrBudget) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     const fs::path input = shared_data_dir() / "ign/Semis_2022_0906_6665_LA93_IGN69_ok.laz";
     auto whole = options("full");
-    const auto single = enrich_file(input, work_ / "single.laz", whole);
+    const auto single = enrich_file(input, dir_ / "single.laz", whole);
     EXPECT_EQ(single.chunks, 1u);
     EXPECT_FALSE(single.out_of_core);
 
     auto chunked = whole;
     chunked.max_chunk_points = 3000;
-    const auto many = enrich_file(input, work_ / "chunked.laz", chunked);
+    const auto many = enrich_file(input, dir_ / "chunked.laz", chunked);
     EXPECT_GT(many.chunks, 9u);
     EXPECT_FALSE(many.out_of_core);
 
     auto spilled = whole;
     spilled.memory_budget = 48u << 20;  // far below the in-memory need: out of core
     spilled.max_chunk_points = 5000;
-    spilled.temp_dir = work_;
-    const auto out_of_core = enrich_file(input, work_ / "spilled.laz", spilled);
+    spilled.temp_dir = dir_;
+    const auto out_of_core = enrich_file(input, dir_ / "spilled.laz", spilled);
     EXPECT_TRUE(out_of_core.out_of_core);
     EXPECT_GT(out_of_core.chunks, 4u);
     EXPECT_GT(out_of_core.scratch_bytes, 0u);
 
-    const auto reference = file_bytes(work_ / "single.laz");
-    EXPECT_EQ(reference, file_bytes(work_ / "chunked.laz"));
-    EXPECT_EQ(reference, file_bytes(work_ / "spilled.laz"));
+    const auto reference = file_bytes(dir_ / "single.laz");
+    EXPECT_EQ(reference, file_bytes(dir_ / "chunked.laz"));
+    EXPECT_EQ(reference, file_bytes(dir_ / "spilled.laz"));
     // The scratch folder is gone.
-    for (const auto& entry : fs::directory_iterator(work_)) {
+    for (const auto& entry : fs::directory_iterator(dir_)) {
         EXPECT_FALSE(entry.path().filename().string().starts_with(".")) << entry.path();
     }
 }
@@ -227,16 +220,16 @@ TEST_F(EnrichTest, ReusingCompressedLayersWritesTheSameFileAsEncodingAgain) {
             if (spill) {
                 reuse.memory_budget = 48u << 20;
                 reuse.max_chunk_points = 5000;
-                reuse.temp_dir = work_;
+                reuse.temp_dir = dir_;
             }
             auto again = reuse;
             again.reuse_compressed_layers = false;
-            const auto fast = enrich_file(input, work_ / "reused.laz", reuse);
-            const auto slow = enrich_file(input, work_ / "encoded.laz", again);
+            const auto fast = enrich_file(input, dir_ / "reused.laz", reuse);
+            const auto slow = enrich_file(input, dir_ / "encoded.laz", again);
             EXPECT_TRUE(fast.reused_compressed_layers);
             EXPECT_FALSE(slow.reused_compressed_layers);
             EXPECT_EQ(fast.out_of_core, spill);
-            EXPECT_TRUE(file_bytes(work_ / "reused.laz") == file_bytes(work_ / "encoded.laz"))
+            EXPECT_TRUE(file_bytes(dir_ / "reused.laz") == file_bytes(dir_ / "encoded.laz"))
                 << (spill ? "out of core" : "in memory");
         }
     }
@@ -247,10 +240,10 @@ TEST_F(EnrichTest, ReusingCompressedLayersWritesTheSameFileAsEncodingAgain) {
 TEST_F(EnrichTest, CopcInputGivesPlainLazWithRecordsKept) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     const fs::path input = shared_data_dir() / "copc/autzen_clip_native.copc.laz";
-    const auto result = enrich_file(input, work_ / "autzen.laz", options("core"));
+    const auto result = enrich_file(input, dir_ / "autzen.laz", options("core"));
     EXPECT_TRUE(result.reused_compressed_layers);
     const Records in = read_all(input);
-    const Records out = read_all(work_ / "autzen.laz");
+    const Records out = read_all(dir_ / "autzen.laz");
     expect_records_kept(in, out);
     for (const auto& v : out.metadata.vlrs) EXPECT_NE(v.user_id, "copc");
     for (const auto& v : out.metadata.evlrs) EXPECT_NE(v.user_id, "copc");
@@ -262,7 +255,7 @@ TEST_F(EnrichTest, ValuesEqualAWholeTileComputationInInputOrder) {
     const fs::path input = shared_data_dir() / "legacy/plane.laz";
     auto o = options("full");
     o.max_chunk_points = 4000;
-    const fs::path output = work_ / "plane.las";
+    const fs::path output = dir_ / "plane.las";
     enrich_file(input, output, o);
 
     const Records in = read_all(input);
@@ -329,13 +322,13 @@ TEST_F(EnrichTest, CompactPrecisionStoresScaledIntegersCloseToFloat) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     const fs::path input = shared_data_dir() / "ign/test_data_77055_627755_LA93_IGN69.laz";
     auto o = options("building");
-    enrich_file(input, work_ / "float.laz", o);
+    enrich_file(input, dir_ / "float.laz", o);
     o.precision = Precision::compact;
-    enrich_file(input, work_ / "compact.laz", o);
-    const Records full = read_all(work_ / "float.laz");
-    const Records compact = read_all(work_ / "compact.laz");
+    enrich_file(input, dir_ / "compact.laz", o);
+    const Records full = read_all(dir_ / "float.laz");
+    const Records compact = read_all(dir_ / "compact.laz");
     EXPECT_LT(compact.metadata.header.record_length, full.metadata.header.record_length);
-    EXPECT_LT(fs::file_size(work_ / "compact.laz"), fs::file_size(work_ / "float.laz"));
+    EXPECT_LT(fs::file_size(dir_ / "compact.laz"), fs::file_size(dir_ / "float.laz"));
     const auto base = las::base_record_length(full.metadata.header.point_format);
     for (const Feature f : features_for_mode("building")) {
         const auto* a = full.metadata.extra_bytes.find(feature_name(f));
@@ -368,25 +361,25 @@ TEST_F(EnrichTest, CompactPrecisionStoresScaledIntegersCloseToFloat) {
 TEST_F(EnrichTest, RefusesFilesEnrichedBeforeAndOverwritingTheInput) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     const fs::path input = shared_data_dir() / "ign/crop_duplicate.laz";
-    enrich_file(input, work_ / "once.laz", options("core"));
-    EXPECT_THROW(enrich_file(work_ / "once.laz", work_ / "twice.laz", options("core")),
+    enrich_file(input, dir_ / "once.laz", options("core"));
+    EXPECT_THROW(enrich_file(dir_ / "once.laz", dir_ / "twice.laz", options("core")),
                  util::InputError);
-    EXPECT_THROW(enrich_file(work_ / "once.laz", work_ / "once.laz", options("full")),
+    EXPECT_THROW(enrich_file(dir_ / "once.laz", dir_ / "once.laz", options("full")),
                  util::UsageError);
-    EXPECT_FALSE(fs::exists(work_ / "twice.laz"));
+    EXPECT_FALSE(fs::exists(dir_ / "twice.laz"));
 }
 
 TEST_F(EnrichTest, EmptyAndSinglePointFilesGiveNoDataNotGarbage) {
     LIDARMILL_REQUIRE_SHARED_DATA();
     const auto empty =
-        enrich_file(shared_data_dir() / "legacy/no-points-1.3.laz", work_ / "empty.laz", options());
+        enrich_file(shared_data_dir() / "legacy/no-points-1.3.laz", dir_ / "empty.laz", options());
     EXPECT_EQ(empty.points, 0u);
-    EXPECT_EQ(read_all(work_ / "empty.laz").count(), 0u);
+    EXPECT_EQ(read_all(dir_ / "empty.laz").count(), 0u);
 
     const fs::path single =
         shared_data_dir() / "ign/test_data_0436_6384_LA93_IGN69_single_point.laz";
-    enrich_file(single, work_ / "single.laz", options("full"));
-    const Records out = read_all(work_ / "single.laz");
+    enrich_file(single, dir_ / "single.laz", options("full"));
+    const Records out = read_all(dir_ / "single.laz");
     ASSERT_EQ(out.count(), 1u);
     const auto base = las::base_record_length(out.metadata.header.point_format);
     const auto extra = std::span(out.record(0) + base, out.metadata.header.record_length - base);
@@ -419,18 +412,18 @@ TEST_F(EnrichTest, AStrayPointFarAwayChangesNothingForTheOthers) {
         util::store_le<std::int32_t>(stray + 4 * axis,
                                      at + static_cast<std::int32_t>(40000 / h.scale[axis]));
     }
-    write_like(work_ / "tile.las", in.metadata, in.bytes);
-    write_like(work_ / "tile_stray.las", in.metadata, with_stray);
+    write_like(dir_ / "tile.las", in.metadata, in.bytes);
+    write_like(dir_ / "tile_stray.las", in.metadata, with_stray);
 
     auto o = options("core");
     o.memory_budget = 256u << 20;
-    enrich_file(work_ / "tile.las", work_ / "out.las", o);
-    const EnrichResult result = enrich_file(work_ / "tile_stray.las", work_ / "out_stray.las", o);
+    enrich_file(dir_ / "tile.las", dir_ / "out.las", o);
+    const EnrichResult result = enrich_file(dir_ / "tile_stray.las", dir_ / "out_stray.las", o);
     // (Of the whole test process; a grid over the box would need over 30 GB.)
     EXPECT_LT(result.peak_rss_bytes, std::uint64_t{1} << 30);
 
-    const Records out = read_all(work_ / "out.las");
-    const Records out_stray = read_all(work_ / "out_stray.las");
+    const Records out = read_all(dir_ / "out.las");
+    const Records out_stray = read_all(dir_ / "out_stray.las");
     ASSERT_EQ(out_stray.count(), n + 1);
     const std::size_t length = out.metadata.header.record_length;
     ASSERT_EQ(out_stray.metadata.header.record_length, length);
@@ -464,21 +457,21 @@ TEST_F(EnrichTest, ChunksFollowWhereThePointsAreNotTheHeaderBox) {
         util::store_le<std::int32_t>(record, util::load_le<std::int32_t>(record) +
                                                  static_cast<std::int32_t>(20000 / h.scale[0]));
     }
-    write_like(work_ / "two.laz", in.metadata, both);
+    write_like(dir_ / "two.laz", in.metadata, both);
 
     auto o = options("core");
     o.max_chunk_points = n / 4;
-    util::File file(work_ / "two.laz", util::File::Mode::read);
+    util::File file(dir_ / "two.laz", util::File::Mode::read);
     const TilePlan plan = plan_tile(las::read_metadata(file), o);
     EXPECT_GT(plan.crowded_chunk_points, 0u);
     EXPECT_LE(plan.crowded_chunk_points, 2 * o.max_chunk_points);
     EXPECT_GE(plan.chunk_count(), 8u);
-    const EnrichResult chunked = enrich_file(work_ / "two.laz", work_ / "chunked.laz", o);
+    const EnrichResult chunked = enrich_file(dir_ / "two.laz", dir_ / "chunked.laz", o);
     EXPECT_EQ(chunked.chunks, plan.chunk_count());
     o.max_chunk_points = 0;
-    const EnrichResult few = enrich_file(work_ / "two.laz", work_ / "few.laz", o);
+    const EnrichResult few = enrich_file(dir_ / "two.laz", dir_ / "few.laz", o);
     EXPECT_LT(few.chunks, chunked.chunks);
-    EXPECT_EQ(read_all(work_ / "chunked.laz").bytes, read_all(work_ / "few.laz").bytes);
+    EXPECT_EQ(read_all(dir_ / "chunked.laz").bytes, read_all(dir_ / "few.laz").bytes);
 }
 
 // A tile whose points crowd one corner of a sound box (four shrunken copies of it there):
@@ -504,21 +497,21 @@ TEST_F(EnrichTest, CrowdedChunksOutOfCoreAreSplit) {
             }
         }
     }
-    write_like(work_ / "crowded.las", in.metadata, crowded);
+    write_like(dir_ / "crowded.las", in.metadata, crowded);
 
     auto o = options("core");
     o.memory_budget = 64u << 20;
     o.max_chunk_points = 10000;
-    const EnrichResult split = enrich_file(work_ / "crowded.las", work_ / "split.las", o);
+    const EnrichResult split = enrich_file(dir_ / "crowded.las", dir_ / "split.las", o);
     EXPECT_TRUE(split.out_of_core);
     EXPECT_GE(split.split_chunks, 1u);
     o.memory_budget = std::uint64_t{2} << 30;
     o.max_chunk_points = 0;
-    const EnrichResult whole = enrich_file(work_ / "crowded.las", work_ / "whole.las", o);
+    const EnrichResult whole = enrich_file(dir_ / "crowded.las", dir_ / "whole.las", o);
     EXPECT_FALSE(whole.out_of_core);
-    EXPECT_EQ(read_all(work_ / "split.las").bytes, read_all(work_ / "whole.las").bytes);
+    EXPECT_EQ(read_all(dir_ / "split.las").bytes, read_all(dir_ / "whole.las").bytes);
     // Nothing left in the scratch folder's parent.
-    for (const auto& entry : fs::directory_iterator(work_)) {
+    for (const auto& entry : fs::directory_iterator(dir_)) {
         EXPECT_EQ(entry.path().filename().string().find(".lidarmill"), std::string::npos);
     }
 }
@@ -526,26 +519,26 @@ TEST_F(EnrichTest, CrowdedChunksOutOfCoreAreSplit) {
 // Bounds left at zero by the writer: the box says nothing, the points are read to plan.
 TEST_F(EnrichTest, ZeroHeaderBoundsArePlannedOnThePoints) {
     LIDARMILL_REQUIRE_SHARED_DATA();
-    ops::translate(sparse_ign_tile(), work_ / "tile.las", {});
-    fs::copy_file(work_ / "tile.las", work_ / "zero.las");
+    ops::translate(sparse_ign_tile(), dir_ / "tile.las", {});
+    fs::copy_file(dir_ / "tile.las", dir_ / "zero.las");
     {
-        std::fstream file(work_ / "zero.las", std::ios::in | std::ios::out | std::ios::binary);
+        std::fstream file(dir_ / "zero.las", std::ios::in | std::ios::out | std::ios::binary);
         file.seekp(179);  // max x, min x, max y, min y, max z, min z
         const std::vector<char> zeros(48, 0);
         file.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
     }
     auto o = options("core");
     o.max_chunk_points = 20000;
-    util::File file(work_ / "zero.las", util::File::Mode::read);
+    util::File file(dir_ / "zero.las", util::File::Mode::read);
     const TilePlan plan = plan_tile(las::read_metadata(file), o);
     EXPECT_GT(plan.crowded_chunk_points, 0u);  // the points were read
     EXPECT_LE(plan.crowded_chunk_points, 2 * o.max_chunk_points);
     EXPECT_GE(plan.chunk_count(), 4u);
-    enrich_file(work_ / "tile.las", work_ / "tile_out.las", o);
-    const EnrichResult result = enrich_file(work_ / "zero.las", work_ / "zero_out.las", o);
+    enrich_file(dir_ / "tile.las", dir_ / "tile_out.las", o);
+    const EnrichResult result = enrich_file(dir_ / "zero.las", dir_ / "zero_out.las", o);
     EXPECT_EQ(result.chunks, plan.chunk_count());
     EXPECT_TRUE(has_warning(result, "header bounds do not cover the points"));
-    EXPECT_EQ(read_all(work_ / "zero_out.las").bytes, read_all(work_ / "tile_out.las").bytes);
+    EXPECT_EQ(read_all(dir_ / "zero_out.las").bytes, read_all(dir_ / "tile_out.las").bytes);
 }
 
 TEST_F(EnrichTest, PlanGoesOutOfCoreOnlyWhenTheTileDoesNotFit) {

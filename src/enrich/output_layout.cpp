@@ -1,4 +1,4 @@
-#include "features/enrich_output.hpp"
+#include "enrich/output_layout.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -11,37 +11,17 @@
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
-namespace lidarmill::features {
+namespace lidarmill::enrich {
 namespace {
 
 struct Bounds {
     double min, max;
 };
 
-// Value ranges that hold by construction; features without one stay float32.
 std::optional<Bounds> bounded_range(Feature feature, const NeighbourhoodParams& params) {
-    switch (feature) {
-        case Feature::normal_x:
-        case Feature::normal_y:
-        case Feature::normal_z:
-            return Bounds{-1.0, 1.0};
-        case Feature::curvature:  // l3 / sum <= 1/3, 1 leaves headroom for rounding
-        case Feature::linearity:
-        case Feature::planarity:
-        case Feature::sphericity:
-        case Feature::anisotropy:
-        case Feature::verticality:
-        case Feature::wall_score:
-        case Feature::roof_score:
-            return Bounds{0.0, 1.0};
-        case Feature::eigenentropy:
-            return Bounds{0.0, 1.2};  // ln(3) = 1.0986
-        case Feature::roughness:
-            // A point lies within max_radius of its neighbourhood's centroid.
-            return Bounds{0.0, params.max_radius};
-        default:
-            return std::nullopt;
-    }
+    const auto range = compact_range(feature);
+    if (!range) return std::nullopt;
+    return Bounds{range->min, range->max_is_max_radius ? params.max_radius : range->max};
 }
 
 // 32000 steps over the range keep the quantisation step near 3e-5 for unit ranges while
@@ -125,4 +105,4 @@ void OutputLayout::encode(std::span<const float> values, std::uint8_t* destinati
     }
 }
 
-}  // namespace lidarmill::features
+}  // namespace lidarmill::enrich

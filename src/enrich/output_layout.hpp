@@ -13,7 +13,10 @@
 #include "features/feature.hpp"
 #include "las/extra_bytes.hpp"
 
-namespace lidarmill::features {
+namespace lidarmill::enrich {
+
+using features::Feature;
+using features::NeighbourhoodParams;
 
 enum class Precision { float32, compact };
 
@@ -54,4 +57,4 @@ class OutputLayout {
     bool plain_floats_ = true;  // every dimension float32 on a little-endian host: a copy
 };
 
-}  // namespace lidarmill::features
+}  // namespace lidarmill::enrich

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "features/enrich_spill.hpp"
+#include "enrich/spill.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
-namespace lidarmill::features {
+namespace lidarmill::enrich {
 namespace {
 
 namespace fs = std::filesystem;
@@ -48,4 +48,4 @@ TEST(SequentialReader, ReadsRecordsAcrossBufferRefillsWhileDiscarding) {
 }
 
 }  // namespace
-}  // namespace lidarmill::features
+}  // namespace lidarmill::enrich

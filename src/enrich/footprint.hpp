@@ -1,5 +1,5 @@
 #pragma once
-// Internal: a tile's frame, and where its points really are. The memory plan starts from
+// A tile's frame, and where its points really are. The memory plan starts from
 // the header's bounding box, which can mislead it badly: one stray point 60 km away makes
 // a box of 3,600 km^2 for a tile of one; a coastal tile may be mostly sea; and some
 // writers leave the bounds wrong. Chunks sized for the box then hold many times the points
@@ -16,7 +16,10 @@
 #include "las/point_format.hpp"
 #include "las/reader.hpp"
 
-namespace lidarmill::features::detail {
+namespace lidarmill::enrich {
+
+using features::GroundParams;
+using features::XyExtent;
 
 // A metric frame near the data: coordinates are doubles relative to a local origin
 // (never absolute projected coordinates in float32).
@@ -82,4 +85,4 @@ std::shared_ptr<const TileFootprint> footprint_of(const las::FileMetadata& metad
                                                   const Frame& frame,
                                                   const FootprintRequest& request);
 
-}  // namespace lidarmill::features::detail
+}  // namespace lidarmill::enrich

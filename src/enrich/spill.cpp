@@ -1,72 +1,12 @@
-#include "features/enrich_spill.hpp"
+#include "enrich/spill.hpp"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <charconv>
 #include <cstring>
-#include <optional>
-#include <random>
-#include <string>
 #include <system_error>
 
 #include "util/error.hpp"
 
-namespace lidarmill::features {
+namespace lidarmill::enrich {
 namespace fs = std::filesystem;
-
-namespace {
-
-bool process_alive(long pid) {
-    if (pid <= 0) return false;
-    if (pid == ::getpid()) return true;
-    std::error_code ec;
-    return fs::exists(fs::path("/proc") / std::to_string(pid), ec);
-}
-
-// The decimal number right after `prefix` in `text`, if any.
-std::optional<long> pid_after(std::string_view text, std::string_view prefix) {
-    const auto at = text.find(prefix);
-    if (at == std::string_view::npos) return std::nullopt;
-    const char* begin = text.data() + at + prefix.size();
-    const char* end = text.data() + text.size();
-    long pid = 0;
-    const auto [stop, error] = std::from_chars(begin, end, pid);
-    if (error != std::errc() || stop == begin) return std::nullopt;
-    return pid;
-}
-
-}  // namespace
-
-ScratchDir::ScratchDir(const fs::path& parent, std::string_view purpose) {
-    static std::atomic<unsigned> counter{0};
-    std::random_device entropy;
-    const std::string name = std::string(kScratchPrefix) + std::to_string(::getpid()) + "-" +
-                             std::to_string(counter++) + "-" + std::to_string(entropy() % 1000000) +
-                             "-" + std::string(purpose);
-    path_ = parent / name;
-    std::error_code ec;
-    fs::create_directories(path_, ec);
-    if (ec) throw util::InputError(path_.string(), "cannot create scratch folder: " + ec.message());
-}
-
-ScratchDir::~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-}
-
-bool is_stale_scratch_name(std::string_view name) {
-    if (name.starts_with(kScratchPrefix)) {
-        const auto pid = pid_after(name, kScratchPrefix);
-        return pid && !process_alive(*pid);
-    }
-    // util::AtomicOutputFile temporaries: ".<name>.tmp-<pid>-<n>".
-    if (name.starts_with(".") && name.find(".tmp-") != std::string_view::npos) {
-        const auto pid = pid_after(name.substr(name.rfind(".tmp-")), ".tmp-");
-        return pid && !process_alive(*pid);
-    }
-    return false;
-}
 
 fs::path bucket_file_name(const fs::path& folder, std::string_view stem, std::size_t index) {
     return folder / (std::string(stem) + "-" + std::to_string(index) + ".bin");
@@ -129,4 +69,25 @@ const std::uint8_t* SequentialReader::next(std::size_t size) {
     return record;
 }
 
-}  // namespace lidarmill::features
+std::vector<std::uint8_t> read_bucket(const fs::path& path) {
+    std::vector<std::uint8_t> bytes;
+    {
+        util::File file(path, util::File::Mode::read);
+        bytes.resize(file.size());
+        file.read_exact(bytes, "scratch bucket");
+    }
+    std::error_code ignored;
+    fs::remove(path, ignored);
+    if (bytes.size() % kHaloEntrySize != 0) {
+        throw util::InputError(path.string(), "scratch bucket has a partial entry");
+    }
+    return bytes;
+}
+
+void write_scratch(const fs::path& path, std::span<const std::uint8_t> bytes) {
+    util::File file(path, util::File::Mode::write);
+    file.write(bytes);
+    file.close();
+}
+
+}  // namespace lidarmill::enrich

@@ -1,4 +1,4 @@
-#include "features/tile_footprint.hpp"
+#include "enrich/footprint.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -17,8 +17,9 @@
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
-namespace lidarmill::features::detail {
+namespace lidarmill::enrich {
 namespace fs = std::filesystem;
+using features::GroundCoverage;
 
 namespace {
 
@@ -208,4 +209,4 @@ std::shared_ptr<const TileFootprint> footprint_of(const las::FileMetadata& metad
     return footprint;
 }
 
-}  // namespace lidarmill::features::detail
+}  // namespace lidarmill::enrich
