@@ -10,16 +10,12 @@
 #include "util/error.hpp"
 #include "util/file.hpp"
 #include "util/scratch_dir.hpp"
+#include "util/text.hpp"
 
 namespace lidarmill::batch {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string lower(std::string text) {
-    std::ranges::transform(text, text.begin(), [](unsigned char c) { return std::tolower(c); });
-    return text;
-}
 
 std::vector<CopyItem> sidecars_of(const fs::path& input, const fs::path& output) {
     // "tile.laz" -> "tile.json"; "tile.copc.laz" -> "tile.copc.json" or "tile.json".
@@ -31,7 +27,7 @@ std::vector<CopyItem> sidecars_of(const fs::path& input, const fs::path& output)
         if (fs::is_regular_file(candidate, ec)) {
             items.push_back({candidate, output.parent_path() / candidate.filename()});
         }
-        if (lower(stem.extension().string()) != ".copc") break;
+        if (util::ascii_lower(stem.extension().string()) != ".copc") break;
         stem = stem.stem();
     }
     return items;
@@ -59,7 +55,7 @@ OutputFormat parse_output_format(std::string_view text) {
 
 fs::path output_relative_path(const fs::path& relative, OutputFormat format) {
     fs::path stem = relative.stem();
-    if (lower(stem.extension().string()) == ".copc") stem = stem.stem();
+    if (util::ascii_lower(stem.extension().string()) == ".copc") stem = stem.stem();
     return relative.parent_path() /
            (stem.string() + (format == OutputFormat::laz ? ".laz" : ".las"));
 }
@@ -88,7 +84,7 @@ std::vector<CopyItem> root_metadata(std::span<const fs::path> inputs, const fs::
         if (!fs::is_directory(input, ec)) continue;
         std::vector<fs::path> found;
         for (const auto& entry : fs::directory_iterator(input, ec)) {
-            const auto ext = lower(entry.path().extension().string());
+            const auto ext = util::ascii_lower(entry.path().extension().string());
             if (entry.is_regular_file() && (ext == ".json" || ext == ".txt")) {
                 found.push_back(entry.path());
             }

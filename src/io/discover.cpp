@@ -6,16 +6,12 @@
 #include <system_error>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace lidarmill::io {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string lower(std::string text) {
-    std::ranges::transform(text, text.begin(), [](unsigned char c) { return std::tolower(c); });
-    return text;
-}
 
 bool is_inside(const fs::path& path, const fs::path& folder) {
     const auto p = fs::weakly_canonical(path);
@@ -52,7 +48,7 @@ std::vector<fs::path> point_files_under(const fs::path& folder, const DiscoverOp
 }  // namespace
 
 bool is_point_file(const fs::path& path) {
-    const auto ext = lower(path.extension().string());
+    const auto ext = util::ascii_lower(path.extension().string());
     return ext == ".las" || ext == ".laz";
 }
 

@@ -1,11 +1,9 @@
 #include "io/open.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include "laz/laz_reader.hpp"
 #include "laz/laz_writer.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 #include "util/threads.hpp"
 
 namespace lidarmill::io {
@@ -27,10 +25,7 @@ std::unique_ptr<las::Reader> open_reader(const std::filesystem::path& path, Read
 }
 
 bool is_laz_path(const std::filesystem::path& path) {
-    std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    return ext == ".laz";
+    return util::ascii_lower(path.extension().string()) == ".laz";
 }
 
 std::unique_ptr<las::Writer> create_writer(const std::filesystem::path& path,

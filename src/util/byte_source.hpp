@@ -8,6 +8,8 @@
 #include <span>
 #include <string>
 
+#include "util/file.hpp"
+
 namespace lidarmill::util {
 
 class ByteSource {
@@ -28,9 +30,6 @@ class FileByteSource final : public ByteSource {
   public:
     // Throws InputError ("cannot open: ...") naming the file.
     explicit FileByteSource(const std::filesystem::path& path);
-    ~FileByteSource() override;
-    FileByteSource(const FileByteSource&) = delete;
-    FileByteSource& operator=(const FileByteSource&) = delete;
 
     std::uint64_t size() const override { return size_; }
     void read_at(std::uint64_t offset, std::span<std::uint8_t> out,
@@ -39,11 +38,9 @@ class FileByteSource final : public ByteSource {
 
   private:
     std::string path_;
-    int fd_ = -1;
+    File file_;  // read with pread only: its stream position is never used
     std::uint64_t size_ = 0;
 };
-
-class File;
 
 // A ByteSource over a util::File the caller keeps open, for code that already holds one.
 class FileViewSource final : public ByteSource {
