@@ -214,6 +214,18 @@ TEST_F(CopcTest, ValidateReportsTheGpsRangeDefectOfEllipsoid) {
     EXPECT_FALSE(validate_copc(shared_data_dir() / "legacy/autzen_trim.laz").valid());
 }
 
+// Nodes decode in parallel; the node a finding names as the first offending one must not
+// depend on which thread finished first.
+TEST_F(CopcTest, DeepFindingsNameTheSameFirstNodeWhateverTheThreads) {
+    LIDARMILL_REQUIRE_SHARED_DATA();
+    const fs::path file = shared_data_dir() / "copc/ellipsoid.copc.laz";
+    const std::string one_thread = describe(validate_copc(file, {true, 1}));
+    EXPECT_NE(one_thread.find("gps-range"), std::string::npos) << one_thread;
+    for (int run = 0; run < 8; ++run) {
+        EXPECT_EQ(describe(validate_copc(file, {true, 2})), one_thread) << "run " << run;
+    }
+}
+
 TEST_F(CopcTest, FourAdjacentSynthTilesMergeIntoOneCopc) {
     // 15 points/m2: 60000 points make a 63.2 m tile.
     const double side = std::sqrt(60000.0 / 15.0);
