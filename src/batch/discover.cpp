@@ -1,7 +1,6 @@
 #include "batch/discover.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <string>
 #include <system_error>

@@ -15,10 +15,9 @@ namespace lidarmill::batch {
 
 namespace {
 
-constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 // A worker is worth adding only if each keeps at least this much (or what its tile needs
 // to run fully in memory, if less): many starved workers are slower than a few fed ones.
-constexpr std::uint64_t kComfortableWorkerBytes = 384 * kMiB;
+constexpr std::uint64_t kComfortableWorkerBytes = 384 * enrich::kMiB;
 
 struct Need {
     std::uint64_t minimum = 0, comfortable = 0;

@@ -1,5 +1,6 @@
 #include "copc/reader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <set>
@@ -7,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "laz/chunk_codec.hpp"
-#include "io/open.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
@@ -38,29 +38,23 @@ Box node_bounds(const CopcInfo& info, const VoxelKey& key) {
     return box;
 }
 
-std::optional<HierarchyExtent> find_hierarchy_evlr(const las::FileMetadata& metadata,
-                                                   const util::ByteSource& source) {
-    const las::Vlr* hierarchy = nullptr;
-    for (const auto& e : metadata.evlrs) {
-        if (e.is(kCopcUserId, kHierarchyRecordId)) hierarchy = &e;
+std::optional<HierarchyExtent> find_hierarchy_evlr(const las::FileMetadata& metadata) {
+    std::optional<HierarchyExtent> found;
+    for (std::size_t i = 0; i < metadata.evlrs.size(); ++i) {
+        const las::Vlr& e = metadata.evlrs[i];
+        if (e.is(kCopcUserId, kHierarchyRecordId))
+            found = HierarchyExtent{metadata.evlr_data_offsets[i], e.data.size(), e.data};
     }
-    if (!hierarchy) return std::nullopt;
-    // FileMetadata keeps EVLR payloads, not where they lie: walk the EVLR chain again.
-    const las::Header& header = metadata.header;
-    std::uint64_t at = header.evlr_offset;
-    HierarchyExtent extent{0, hierarchy->data.size()};
-    for (std::uint32_t i = 0;
-         i < header.evlr_count && at + las::kEvlrHeaderSize <= metadata.file_size; ++i) {
-        std::uint8_t raw[las::kEvlrHeaderSize];
-        source.read_at(at, raw, "EVLR header");
-        const auto user = util::load_fixed_string(raw + 2, 16);
-        const auto id = load_le<std::uint16_t>(raw + 18);
-        const auto length = load_le<std::uint64_t>(raw + 20);
-        if (user == kCopcUserId && id == kHierarchyRecordId)
-            extent.offset = at + las::kEvlrHeaderSize;
-        at += las::kEvlrHeaderSize + length;
-    }
-    return extent;
+    return found;
+}
+
+std::string hierarchy_extent_problem(const std::optional<HierarchyExtent>& extent,
+                                     const CopcInfo& info) {
+    if (!extent) return "no hierarchy EVLR (user id 'copc', record id 1000)";
+    if (extent->contains(info.root_hier_offset, info.root_hier_size)) return {};
+    return fmt::format(
+        "root page ({} bytes at {}) is not inside the hierarchy EVLR ({} bytes at {})",
+        info.root_hier_size, info.root_hier_offset, extent->size, extent->offset);
 }
 
 Hierarchy::Hierarchy(std::shared_ptr<const util::ByteSource> source, const HierarchyExtent& extent,
@@ -84,7 +78,11 @@ std::shared_ptr<const std::vector<std::uint8_t>> Hierarchy::load_page(std::uint6
     // Read outside the lock: a remote source may take a while, and two threads fetching the
     // same page at once only cost a duplicate read.
     auto page = std::make_shared<std::vector<std::uint8_t>>(static_cast<std::size_t>(size));
-    source_->read_at(offset, *page, "hierarchy page");
+    if (!extent_.bytes.empty()) {
+        std::ranges::copy(extent_.bytes.subspan(offset - extent_.offset, size), page->begin());
+    } else {
+        source_->read_at(offset, *page, "hierarchy page");
+    }
     std::lock_guard lock(cache_->mutex);
     return cache_->pages.emplace(key, std::move(page)).first->second;
 }
@@ -173,38 +171,24 @@ CopcInfo parse_info(const las::FileMetadata& metadata) {
 laz::LaszipVlr checked_laszip(const las::FileMetadata& metadata) {
     if (!metadata.header.is_compressed())
         throw util::InputError(metadata.path, "COPC point data is not flagged as compressed");
-    const auto laszip = laz::find_laszip_vlr(metadata);
-    if (!laszip) throw util::InputError(metadata.path, "compressed point data but no LASzip VLR");
-    laszip->check(metadata.header.point_format, metadata.header.record_length, metadata.path);
-    return *laszip;
+    return laz::require_laszip_vlr(metadata);
 }
 
-HierarchyExtent checked_extent(const las::FileMetadata& metadata, const util::ByteSource& source,
-                               const CopcInfo& info) {
-    const auto extent = find_hierarchy_evlr(metadata, source);
-    if (!extent)
-        throw util::InputError(metadata.path, "no hierarchy EVLR (user id 'copc', record id 1000)");
-    if (!extent->contains(info.root_hier_offset, info.root_hier_size)) {
-        throw util::InputError(
-            metadata.path,
-            fmt::format(
-                "root page ({} bytes at {}) is not inside the hierarchy EVLR ({} bytes at {})",
-                info.root_hier_size, info.root_hier_offset, extent->size, extent->offset));
-    }
+HierarchyExtent checked_extent(const las::FileMetadata& metadata, const CopcInfo& info) {
+    const auto extent = find_hierarchy_evlr(metadata);
+    const std::string problem = hierarchy_extent_problem(extent, info);
+    if (!problem.empty()) throw util::InputError(metadata.path, problem);
     return *extent;
 }
 
 }  // namespace
 
 Reader::Reader(std::shared_ptr<const util::ByteSource> source)
-    : Reader(source, las::read_metadata(*source)) {}
-
-Reader::Reader(std::shared_ptr<const util::ByteSource> source, las::FileMetadata metadata)
     : source_(std::move(source)),
-      metadata_(std::move(metadata)),
+      metadata_(las::read_metadata(*source_)),
       info_(parse_info(metadata_)),
       laszip_(checked_laszip(metadata_)),
-      hierarchy_(source_, checked_extent(metadata_, *source_, info_), info_) {}
+      hierarchy_(source_, checked_extent(metadata_, info_), info_) {}
 
 Reader Reader::open(const std::filesystem::path& path) {
     return Reader(std::make_shared<util::FileByteSource>(path));

@@ -1,9 +1,9 @@
 #pragma once
 // Reading COPC files (copc.io) from any byte source: the LAS header and VLRs, the COPC
 // info VLR, the octree hierarchy (pages loaded on demand, once) and the points of a node.
-// `validate`, `translate` of a COPC input and spatial queries all read through here, so
-// that a file and a remote object (a future HTTP source) are read the same way: a query
-// prunes the walk so that pages of subtrees it does not want are never fetched.
+// The validator reads through its building blocks, and spatial queries will read through
+// it, so that a file and a remote object (a future HTTP source) are read the same way: a
+// query prunes the walk so that pages of subtrees it does not want are never fetched.
 //
 // Reader is strict: a file that is not COPC, or whose hierarchy cannot be walked, gives a
 // one-line util::InputError naming the source. The validator, which must report such
@@ -50,15 +50,21 @@ Box node_bounds(const CopcInfo& info, const VoxelKey& key);
 struct HierarchyExtent {
     std::uint64_t offset = 0;  // absolute; 0 when the EVLR chain did not lead to it
     std::uint64_t size = 0;
+    // The payload when the metadata read already holds it (a local file): pages are then
+    // cut from it rather than read again. Empty: pages are read from the source.
+    std::span<const std::uint8_t> bytes;
     bool contains(std::uint64_t at, std::uint64_t bytes) const {
         return offset > 0 && at >= offset && at + bytes <= offset + size;
     }
 };
 
-// The hierarchy EVLR of `metadata` (read from `source`), or nullopt when there is none.
-// Follows the EVLR chain in `source` to find where its payload starts.
-std::optional<HierarchyExtent> find_hierarchy_evlr(const las::FileMetadata& metadata,
-                                                   const util::ByteSource& source);
+// The hierarchy EVLR of `metadata` (the last one, if several), or nullopt when there is none.
+std::optional<HierarchyExtent> find_hierarchy_evlr(const las::FileMetadata& metadata);
+
+// Why the hierarchy cannot be walked (no hierarchy EVLR, or the root page outside it), or
+// an empty string when it can.
+std::string hierarchy_extent_problem(const std::optional<HierarchyExtent>& extent,
+                                     const CopcInfo& info);
 
 // Decides whether a walk enters a subtree: called with a node's key and cube before the
 // node is visited and before a child page is loaded. Return false to skip the node and
@@ -82,11 +88,6 @@ class Hierarchy {
     Hierarchy(std::shared_ptr<const util::ByteSource> source, const HierarchyExtent& extent,
               const CopcInfo& info);
 
-    const HierarchyExtent& extent() const { return extent_; }
-    // The raw bytes of a page, read once. Throws util::InputError naming the source when the
-    // page is not inside the hierarchy EVLR.
-    std::shared_ptr<const std::vector<std::uint8_t>> load_page(std::uint64_t offset,
-                                                               std::uint64_t size) const;
     // Pages read from the source so far.
     std::size_t pages_loaded() const;
 
@@ -96,6 +97,11 @@ class Hierarchy {
                    const ProblemHandler& problem) const;
 
   private:
+    // The raw bytes of a page, read once. Throws util::InputError naming the source when the
+    // page is not inside the hierarchy EVLR.
+    std::shared_ptr<const std::vector<std::uint8_t>> load_page(std::uint64_t offset,
+                                                               std::uint64_t size) const;
+
     struct PageCache {
         std::mutex mutex;
         std::map<std::pair<std::uint64_t, std::uint64_t>,
@@ -148,8 +154,6 @@ class Reader {
     las::PointBuffer read_points(const Entry& node) const;
 
   private:
-    Reader(std::shared_ptr<const util::ByteSource> source, las::FileMetadata metadata);
-
     std::shared_ptr<const util::ByteSource> source_;
     las::FileMetadata metadata_;
     CopcInfo info_;

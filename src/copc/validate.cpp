@@ -14,7 +14,6 @@
 
 #include "copc/format.hpp"
 #include "copc/reader.hpp"
-#include "io/open.hpp"
 #include "las/bounds.hpp"
 #include "las/header.hpp"
 #include "las/point_format.hpp"
@@ -133,7 +132,7 @@ class Validator {
     }
 
     bool check_info_vlr() {
-        if (metadata_.vlrs.empty() || !metadata_.vlrs.front().is(kCopcUserId, kInfoRecordId)) {
+        if (!is_copc(metadata_)) {
             error("info-vlr",
                   "the first VLR is not the COPC info VLR (user id 'copc', record id 1)");
             return false;
@@ -201,17 +200,9 @@ class Validator {
     // The reader's walk reports what it cannot follow (pages referenced twice, pointers out
     // of the EVLR, invalid keys); duplicate keys and nodes without parent are checked here.
     bool walk_hierarchy() {
-        const auto extent = find_hierarchy_evlr(metadata_, *source_);
-        if (!extent) {
-            error("hierarchy", "no hierarchy EVLR (user id 'copc', record id 1000)");
-            return false;
-        }
-        if (!extent->contains(info_.root_hier_offset, info_.root_hier_size)) {
-            error(
-                "hierarchy",
-                fmt::format(
-                    "root page ({} bytes at {}) is not inside the hierarchy EVLR ({} bytes at {})",
-                    info_.root_hier_size, info_.root_hier_offset, extent->size, extent->offset));
+        const auto extent = find_hierarchy_evlr(metadata_);
+        if (const std::string problem = hierarchy_extent_problem(extent, info_); !problem.empty()) {
+            error("hierarchy", problem);
             return false;
         }
         const Hierarchy hierarchy(source_, *extent, info_);

@@ -3,7 +3,6 @@
 // time, for the output: from memory, or merged from the out-of-core chunks' results.
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <span>
 #include <vector>
@@ -39,11 +38,6 @@ class InMemoryFeed final : public FeatureFeed {
     std::size_t feature_bytes_;
     std::size_t position_ = 0;
 };
-
-// A record's scanner channel (0-3), which the output's compressed layers need.
-inline std::uint8_t scanner_channel(const std::uint8_t* record, std::uint8_t format) {
-    return las::is_extended_format(format) ? (record[15] >> 4) & 3 : 0;
-}
 
 // Sequence entries of the out-of-core path: the point's chunk, its scanner channel in the
 // top two bits.

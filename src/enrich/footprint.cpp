@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "io/open.hpp"
+#include "las/point_format.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
@@ -26,7 +27,6 @@ namespace {
 // Cells of the footprint: small next to the chunks they size (100 m and more, out of
 // core), and few on a 1 km tile (4,000).
 constexpr double kFootprintCell = 16.0;
-constexpr std::size_t kReadBatchPoints = 65536;
 // Footprints a process keeps (a batch plans each suspicious tile a few times).
 constexpr std::size_t kCachedFootprints = 256;
 
@@ -120,7 +120,7 @@ TileFootprint scan(const las::FileMetadata& m, const Frame& frame, const Footpri
                 last_key = key;
             }
             ++*last_count;
-            if (r.needs_ground && r.ground_classes.test(classification_of(record, format)))
+            if (r.needs_ground && r.ground_classes.test(las::classification_of(record, format)))
                 ground.add(x, y);
         }
     }

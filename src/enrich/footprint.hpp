@@ -37,12 +37,11 @@ Frame make_frame(const las::Header& header);
 // Finite, ordered and under 10,000 km across.
 bool plausible_extent(const XyExtent& extent);
 
+// Points per batch of records read or written by the pipeline's passes.
+inline constexpr std::size_t kReadBatchPoints = 65536;
+
 // The header's bounds in the frame.
 XyExtent header_extent(const las::Header& header, const Frame& frame);
-
-inline std::uint8_t classification_of(const std::uint8_t* record, std::uint8_t format) {
-    return las::is_extended_format(format) ? record[16] : (record[15] & 0x1F);
-}
 
 // Where the points are, counted in square cells of `cell_side` metres from the frame's
 // origin.

@@ -48,20 +48,20 @@ features::GroundModel GroundStage::finish(std::uint64_t points_read, const XyExt
     // The header bounds do not cover the points: read the ground points again with the
     // true extent (still in file order).
     warnings_.push_back("header bounds do not cover the points; ground model rebuilt");
-    features::GroundModelBuilder builder(data_extent, tile_.options.ground);
+    builder_.emplace(data_extent, tile_.options.ground);
     auto reader =
         io::open_reader(tile_.input, {tile_.options.threads, laz::DecodeScope::positions});
     std::vector<std::uint8_t> batch(kReadBatchPoints * tile_.layout.in);
     while (const std::size_t n = reader->read(batch)) {
         for (std::size_t i = 0; i < n; ++i) {
             const std::uint8_t* record = batch.data() + i * tile_.layout.in;
-            if (!classes_.test(classification_of(record, format_))) continue;
-            builder.add(frame_.x(util::load_le<std::int32_t>(record)),
-                        frame_.y(util::load_le<std::int32_t>(record + 4)),
-                        frame_.z(util::load_le<std::int32_t>(record + 8)));
+            add(frame_.x(util::load_le<std::int32_t>(record)),
+                frame_.y(util::load_le<std::int32_t>(record + 4)), record);
         }
     }
-    return builder.build();
+    features::GroundModel model = builder_->build();
+    builder_.reset();
+    return model;
 }
 
 }  // namespace lidarmill::enrich

@@ -12,6 +12,7 @@
 #include "enrich/footprint.hpp"
 #include "enrich/tile.hpp"
 #include "features/ground_model.hpp"
+#include "las/point_format.hpp"
 #include "util/bytes.hpp"
 
 namespace lidarmill::enrich {
@@ -23,7 +24,7 @@ class GroundStage {
     GroundStage(const Tile& tile, std::vector<std::string>& warnings);
 
     void add(double x, double y, const std::uint8_t* record) {
-        if (builder_ && classes_.test(classification_of(record, format_))) {
+        if (builder_ && classes_.test(las::classification_of(record, format_))) {
             builder_->add(x, y, frame_.z(util::load_le<std::int32_t>(record + 8)));
         }
     }

@@ -5,6 +5,7 @@
 
 #include "enrich/chunk_compute.hpp"
 #include "features/blocks.hpp"
+#include "las/point_format.hpp"
 #include "util/error.hpp"
 
 namespace lidarmill::enrich {
@@ -62,7 +63,7 @@ ComputedTile compute_in_memory(const Tile& tile, las::Reader& reader, bool keep_
                 throw util::InputError(tile.metadata.path, "more point records than announced");
             }
             read.xyz.push_back(raw_xyz(record));
-            if (keep_channels) read.channels.push_back(scanner_channel(record, format));
+            if (keep_channels) read.channels.push_back(las::scanner_channel(record, format));
             read.chunk_of[index] = grid.chunk_of(x, y);
             if (grid.count() > 1) {
                 grid.for_each_halo_chunk(x, y, tile.halo, [&](std::uint32_t h) {

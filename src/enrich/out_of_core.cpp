@@ -14,6 +14,7 @@
 #include "enrich/crowded_split.hpp"
 #include "enrich/spill.hpp"
 #include "features/blocks.hpp"
+#include "las/point_format.hpp"
 #include "util/bytes.hpp"
 #include "util/scratch_dir.hpp"
 
@@ -72,8 +73,10 @@ struct Buckets {
 
 // Pass 1: buckets the points (own and halo) by chunk; remembers each point's chunk and
 // channel in file order (the "sequence").
+// Buckets holding more than `crowded_limit` entries are marked crowded.
 Buckets bucket_points(const Tile& tile, las::Reader& reader, bool collect_stats, TileRun& run,
-                      const fs::path& folder, std::size_t buffer_bytes, FirstPass& pass) {
+                      const fs::path& folder, std::size_t buffer_bytes, std::uint64_t crowded_limit,
+                      FirstPass& pass) {
     const ChunkGrid& grid = tile.grid();
     const std::size_t chunks = grid.count();
     Buckets result{std::vector<bool>(chunks, false), 0};
@@ -88,7 +91,7 @@ Buckets bucket_points(const Tile& tile, las::Reader& reader, bool collect_stats,
             std::array<std::uint8_t, 4> sequence_entry{};
             util::store_le<std::uint32_t>(
                 sequence_entry.data(),
-                chunk | std::uint32_t{scanner_channel(record, format)} << kChannelShift);
+                chunk | std::uint32_t{las::scanner_channel(record, format)} << kChannelShift);
             sequence.append(0, sequence_entry);
             util::store_le<std::uint64_t>(entry.data(), index);
             std::memcpy(entry.data() + 8, record, 12);
@@ -96,10 +99,9 @@ Buckets bucket_points(const Tile& tile, las::Reader& reader, bool collect_stats,
         });
     buckets.finish();
     sequence.finish();
-    const std::uint64_t limit = crowded_entries(tile);
     for (std::size_t c = 0; c < chunks; ++c) {
         result.bytes += buckets.bytes_written(c);
-        result.crowded[c] = buckets.bytes_written(c) / kHaloEntrySize > limit;
+        result.crowded[c] = buckets.bytes_written(c) / kHaloEntrySize > crowded_limit;
     }
     return result;
 }
@@ -122,8 +124,9 @@ ComputedTile compute_out_of_core(const Tile& tile, las::Reader& reader, bool col
                    16.0 * 1024, 4.0 * kMiB));
 
     ComputedTile computed;
-    const Buckets buckets =
-        bucket_points(tile, reader, collect_stats, run, folder, buffer_bytes, computed.first_pass);
+    const std::uint64_t crowded_limit = crowded_entries(tile);
+    const Buckets buckets = bucket_points(tile, reader, collect_stats, run, folder, buffer_bytes,
+                                          crowded_limit, computed.first_pass);
     computed.scratch_bytes = buckets.bytes;
 
     // Pass 2: each chunk on its own, its own points' feature bytes in file order. The next
@@ -133,7 +136,7 @@ ComputedTile compute_out_of_core(const Tile& tile, las::Reader& reader, bool col
     const auto compute = [&](std::vector<std::uint8_t> bucket) {
         return compute_bucket(tile, computer, std::move(bucket));
     };
-    CrowdedSplitter splitter(tile.metadata.path, tile.frame, tile.halo, crowded_entries(tile),
+    CrowdedSplitter splitter(tile.metadata.path, tile.frame, tile.halo, crowded_limit,
                              tile.feature_bytes, compute);
     {
         std::vector<std::uint8_t> next_bucket, written;
@@ -151,8 +154,7 @@ ComputedTile compute_out_of_core(const Tile& tile, las::Reader& reader, bool col
                 const fs::path bucket = bucket_file_name(folder, "bucket", c);
                 spdlog::debug(
                     "{}: chunk {} holds {} points with its halo, over the {} planned: split",
-                    tile.metadata.path, c, fs::file_size(bucket) / kHaloEntrySize,
-                    crowded_entries(tile));
+                    tile.metadata.path, c, fs::file_size(bucket) / kHaloEntrySize, crowded_limit);
                 computed.scratch_bytes += splitter.compute(
                     folder, bucket, grid.square(static_cast<std::uint32_t>(c)),
                     bucket_file_name(folder, "out", c), fmt::format("split{}-", c));

@@ -5,7 +5,6 @@
 #include <limits>
 
 #include "enrich/spill.hpp"
-#include "io/open.hpp"
 #include "util/error.hpp"
 #include "util/threads.hpp"
 

@@ -59,8 +59,6 @@ struct RecordLayout {
 RecordLayout record_layout(const las::FileMetadata& metadata, const OutputLayout& output);
 
 inline constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
-// Points per batch of records read or written.
-inline constexpr std::size_t kReadBatchPoints = 65536;
 
 // The extent's area (m^2), never zero.
 double area_of(const XyExtent& extent);

@@ -43,16 +43,10 @@ double& slot(FeatureValues& values, Feature feature) {
     return values[static_cast<std::size_t>(feature)];
 }
 
-struct Needs {
-    bool eigen = false, density = false, radius_count = false, ground = false;
+struct Needs : FeatureNeeds {
     bool omnivariance = false, eigenentropy = false;  // the only costly ones (cbrt, log)
 
-    explicit Needs(std::span<const Feature> features) {
-        const FeatureNeeds all = needs_of(features);
-        eigen = all.eigen;
-        density = all.density;
-        radius_count = all.radius_count;
-        ground = all.ground;
+    explicit Needs(std::span<const Feature> features) : FeatureNeeds(needs_of(features)) {
         for (const Feature f : features) {
             omnivariance |= f == Feature::omnivariance;
             eigenentropy |= f == Feature::eigenentropy;

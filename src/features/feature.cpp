@@ -140,7 +140,7 @@ std::string_view feature_description(Feature feature) {
 }
 
 bool is_eigen_based(Feature feature) {
-    return row(feature).needs.eigen;
+    return needs_of(feature).eigen;
 }
 
 FeatureNeeds needs_of(Feature feature) {
@@ -160,11 +160,11 @@ FeatureNeeds needs_of(std::span<const Feature> features) {
 }
 
 bool needs_ground(Feature feature) {
-    return row(feature).needs.ground;
+    return needs_of(feature).ground;
 }
 
 bool needs_ground(std::span<const Feature> features) {
-    return std::ranges::any_of(features, [](Feature f) { return needs_ground(f); });
+    return needs_of(features).ground;
 }
 
 std::optional<CompactRange> compact_range(Feature feature) {

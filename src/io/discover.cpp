@@ -1,7 +1,6 @@
 #include "io/discover.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <system_error>
 
@@ -13,22 +12,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// `folder` already canonical.
 bool is_inside(const fs::path& path, const fs::path& folder) {
     const auto p = fs::weakly_canonical(path);
-    const auto f = fs::weakly_canonical(folder);
-    const auto mismatch = std::mismatch(f.begin(), f.end(), p.begin(), p.end());
-    return mismatch.first == f.end();
+    return std::mismatch(folder.begin(), folder.end(), p.begin(), p.end()).first == folder.end();
 }
 
 std::vector<fs::path> point_files_under(const fs::path& folder, const DiscoverOptions& options) {
     std::vector<fs::path> found;
+    const fs::path skip =
+        options.skip_folder.empty() ? fs::path() : fs::weakly_canonical(options.skip_folder);
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(
              folder, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         const auto& entry = *it;
-        if (!options.skip_folder.empty() && entry.is_directory() &&
-            is_inside(entry.path(), options.skip_folder)) {
+        if (!skip.empty() && entry.is_directory() && is_inside(entry.path(), skip)) {
             it.disable_recursion_pending();
             continue;
         }

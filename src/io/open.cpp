@@ -13,12 +13,10 @@ std::unique_ptr<las::Reader> open_reader(const std::filesystem::path& path, Read
     const laz::DecodeScope scope = options.scope;
     auto decompressor = [threads, scope](std::shared_ptr<util::File> file,
                                          const las::FileMetadata& m) {
-        auto vlr = laz::find_laszip_vlr(m);
-        if (!vlr) throw util::InputError(m.path, "compressed point data but no LASzip VLR");
-        vlr->check(m.header.point_format, m.header.record_length, m.path);
+        const laz::LaszipVlr vlr = laz::require_laszip_vlr(m);
         laz::LazPointData data{m.header.offset_to_point_data, m.point_data_end,
                                m.header.point_count(),        m.header.point_format,
-                               m.header.record_length,        *vlr};
+                               m.header.record_length,        vlr};
         return laz::make_laz_record_reader(std::move(file), data, threads, scope);
     };
     return std::make_unique<las::Reader>(path, decompressor);

@@ -30,6 +30,14 @@ constexpr bool has_wave_packet(std::uint8_t f) {
     return f == 4 || f == 5 || f == 9 || f == 10;
 }
 
+// Fields of a raw record that passes over points read without a decoded buffer.
+constexpr std::uint8_t classification_of(const std::uint8_t* record, std::uint8_t f) {
+    return is_extended_format(f) ? record[16] : (record[15] & 0x1F);
+}
+constexpr std::uint8_t scanner_channel(const std::uint8_t* record, std::uint8_t f) {
+    return is_extended_format(f) ? (record[15] >> 4) & 3 : 0;
+}
+
 // Byte offsets of the optional blocks inside a record of the given format.
 struct RecordOffsets {
     std::uint16_t gps_time = 0;     // valid when has_gps_time

@@ -90,6 +90,7 @@ void read_evlrs(const util::ByteSource& file, FileMetadata& m, std::uint64_t sta
         }
         vlr.data.resize(size);
         file.read_at(pos + kEvlrHeaderSize, vlr.data, "EVLR data");
+        m.evlr_data_offsets.push_back(pos + kEvlrHeaderSize);
         pos += kEvlrHeaderSize + size;
         m.evlrs.push_back(std::move(vlr));
     }

@@ -29,8 +29,9 @@ struct FileMetadata {
     // rewrite can reproduce them.
     std::vector<std::uint8_t> bytes_after_vlrs;
     std::vector<Vlr> evlrs;
-    std::uint64_t point_data_end = 0;   // EVLR / waveform start, or the file size
-    std::uint64_t readable_points = 0;  // what read() will deliver
+    std::vector<std::uint64_t> evlr_data_offsets;  // where each EVLR's payload starts
+    std::uint64_t point_data_end = 0;              // EVLR / waveform start, or the file size
+    std::uint64_t readable_points = 0;             // what read() will deliver
     ExtraBytesSchema extra_bytes;
     Crs crs;
     std::vector<std::string> warnings;  // quirks found, one line each, without the file name

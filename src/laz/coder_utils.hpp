@@ -37,6 +37,10 @@ constexpr std::int32_t wrap_mul(std::int32_t a, std::int32_t b) {
     return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) * static_cast<std::uint32_t>(b));
 }
 
+constexpr std::int64_t wrap_add64(std::int64_t a, std::int64_t b) {
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+
 // True when a 64-bit difference can be coded as a 32-bit one.
 constexpr bool fits_i32(std::int64_t value) {
     return value == static_cast<std::int32_t>(value);

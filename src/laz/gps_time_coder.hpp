@@ -22,14 +22,12 @@ namespace lidarmill::laz::detail {
 // decoder follows any number of sequence switches, as LASzip's does.
 struct Gpstime11Codes {
     static constexpr bool kHasUnchanged = true;
-    static constexpr bool kSwitchesAtMostOnce = false;
 };
 
 // The code table of POINT14: a time is coded only when it changed; a stream that switches
 // sequences twice for one time is corrupt.
 struct Point14GpsCodes {
     static constexpr bool kHasUnchanged = false;
-    static constexpr bool kSwitchesAtMostOnce = true;
 };
 
 [[noreturn]] void throw_gps_switch_loop();
@@ -58,8 +56,9 @@ class GpsTimeCoder {
     std::uint64_t time() const { return time_[last_]; }
 
     void decode(ArithmeticDecoder& dec) {
-        // A valid stream switches to another sequence at most once per time.
-        for (int switches = 0; !Codes::kSwitchesAtMostOnce || switches < 2; ++switches) {
+        // A valid stream switches to another sequence at most once per time; only POINT14's
+        // table (no "unchanged" code) treats a second switch as corruption.
+        for (int switches = 0; Codes::kHasUnchanged || switches < 2; ++switches) {
             if (last_diff_[last_] == 0) {
                 const std::uint32_t code = dec.decode_symbol(zero_diff_);
                 if (code == kZeroDiff) {

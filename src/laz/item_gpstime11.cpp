@@ -8,13 +8,10 @@
 namespace lidarmill::laz {
 namespace {
 
+using detail::wrap_add64;
 using detail::wrap_mul;
 using util::load_le;
 using util::store_le;
-
-std::int64_t wrap_add64(std::int64_t a, std::int64_t b) {
-    return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
-}
 
 // ---------------------------------------------------------------- version 1 (decode only)
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "las/point_format.hpp"
+#include "las/reader.hpp"
 #include "util/bytes.hpp"
 #include "util/error.hpp"
 
@@ -268,6 +269,13 @@ std::optional<LaszipVlr> find_laszip_vlr(const las::FileMetadata& metadata) {
         if (vlr.is("laszip encoded", 22204)) return LaszipVlr::parse(vlr.data, metadata.path);
     }
     return std::nullopt;
+}
+
+LaszipVlr require_laszip_vlr(const las::FileMetadata& metadata) {
+    auto vlr = find_laszip_vlr(metadata);
+    if (!vlr) throw util::InputError(metadata.path, "compressed point data but no LASzip VLR");
+    vlr->check(metadata.header.point_format, metadata.header.record_length, metadata.path);
+    return *vlr;
 }
 
 }  // namespace lidarmill::laz

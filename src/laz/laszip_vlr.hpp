@@ -7,8 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "las/reader.hpp"
 #include "las/vlr.hpp"
+
+namespace lidarmill::las {
+struct FileMetadata;
+}
 
 namespace lidarmill::laz {
 
@@ -81,5 +84,8 @@ struct LaszipVlr {
 
 // The parsed LASzip VLR of a file's metadata, if it has one.
 std::optional<LaszipVlr> find_laszip_vlr(const las::FileMetadata& metadata);
+// The LASzip VLR of a file whose points are compressed, checked against its point format;
+// throws util::InputError naming the file when it is missing or does not fit.
+LaszipVlr require_laszip_vlr(const las::FileMetadata& metadata);
 
 }  // namespace lidarmill::laz

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "laz/arithmetic.hpp"
+#include "laz/coder_utils.hpp"
 #include "laz/integer_compressor.hpp"
 #include "util/bytes.hpp"
 
@@ -118,7 +119,7 @@ WavePacket encode_wave_packet(ArithmeticEncoder& enc, WavePacketModels& m, const
     const auto diff_64 = static_cast<std::int64_t>(now.offset - last.offset);
     const auto diff_32 = static_cast<std::int32_t>(diff_64);
     std::uint32_t kind = kFullOffset;
-    if (diff_64 == diff_32) {
+    if (fits_i32(diff_64)) {
         const bool next_packet = kNextPacketTest == NextPacketTest::signed_size
                                      ? diff_32 == static_cast<std::int32_t>(last.packet_size)
                                      : now.offset == last.offset + last.packet_size;

@@ -80,7 +80,7 @@ void scan_records(std::span<const std::uint8_t> records, std::uint8_t format, st
         const std::uint8_t* p = records.data() + off;
         s.bounds.add(p);
         ++s.returns[extended ? (p[14] & 0x0F) : (p[14] & 0x07)];
-        ++s.classes[extended ? p[16] : (p[15] & 0x1F)];
+        ++s.classes[las::classification_of(p, format)];
         if (gps) {
             const double t = util::load_le<double>(p + gps_at);
             if (std::isnan(t)) {

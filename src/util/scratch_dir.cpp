@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 
 bool process_alive(long pid) {
     if (pid <= 0) return false;
-    if (pid == ::getpid()) return true;
     return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
